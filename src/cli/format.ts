@@ -1,0 +1,28 @@
+import chalk from "chalk";
+
+/** Colors a unified diff for a terminal. */
+export function colorDiff(patch: string): string {
+  return patch
+    .split("\n")
+    .map((line) =>
+      line.startsWith("+++") || line.startsWith("---")
+        ? chalk.bold(line)
+        : line.startsWith("+")
+          ? chalk.green(line)
+          : line.startsWith("-")
+            ? chalk.red(line)
+            : line.startsWith("@@")
+              ? chalk.cyan(line)
+              : line,
+    )
+    .join("\n");
+}
+
+export const fmtUsd = (n: number) => `$${n.toFixed(4)}`;
+export const fmtTokens = (u: {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+}) =>
+  `${u.inputTokens} in / ${u.outputTokens} out / ${u.cacheReadTokens} cache-read / ${u.cacheWriteTokens} cache-write`;

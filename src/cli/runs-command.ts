@@ -1,0 +1,28 @@
+import chalk from "chalk";
+import type { Command } from "commander";
+import { listRunRecords } from "../run/run-record.ts";
+import { fmtUsd } from "./format.ts";
+import { resolveHome } from "./home.ts";
+
+export function registerRuns(program: Command): void {
+  program
+    .command("runs")
+    .description("list the recorded runs of this home")
+    .option("--json", "print JSON")
+    .action((flags: { json?: boolean }, cmd: Command) => {
+      const home = resolveHome(cmd.optsWithGlobals().home);
+      const { records, broken } = listRunRecords(home);
+      if (flags.json) {
+        console.log(JSON.stringify(records.map(({ diff: _d, checkOutputTail: _c, ...r }) => r)));
+        return;
+      }
+      if (records.length === 0) console.log("no runs yet");
+      for (const r of records) {
+        const mark = r.passed ? chalk.green("pass") : chalk.red("fail");
+        console.log(
+          `${r.runId}  ${mark}  ${r.score.toFixed(2)}  ${r.exitReason.padEnd(16)} ${String(r.turns).padStart(3)} turns  ${fmtUsd(r.costUsd)}  ${r.task.slice(0, 60)}`,
+        );
+      }
+      for (const b of broken) console.error(chalk.yellow(`unreadable run record: ${b}`));
+    });
+}

@@ -1,0 +1,123 @@
+import { z } from "zod";
+
+export const ProviderKindSchema = z.enum(["anthropic", "openai"]);
+
+export const RoleSchema = z.object({
+  provider: ProviderKindSchema,
+  model: z.string().min(1),
+});
+
+export const PriceSchema = z.object({
+  inputPerMTok: z.number().nonnegative(),
+  outputPerMTok: z.number().nonnegative(),
+  cacheReadPerMTok: z.number().nonnegative().default(0),
+  cacheWritePerMTok: z.number().nonnegative().default(0),
+});
+
+/** Keys never live in config: a provider names the environment variable that holds its key. */
+export const ProviderSettingsSchema = z.object({
+  baseUrl: z.string().url().optional(),
+  apiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "must be an environment variable name"),
+  maxRetries: z.number().int().min(0).max(10).default(3),
+  timeoutMs: z.number().int().positive().default(120_000),
+});
+
+export const ConfigSchema = z
+  .object({
+    threshold: z.number().min(0).max(1).default(1),
+    models: z
+      .object({
+        executor: RoleSchema.default({ provider: "anthropic", model: "claude-haiku-5-5" }),
+        patcher: RoleSchema.default({ provider: "anthropic", model: "claude-opus-5-5" }),
+        judge: RoleSchema.default({ provider: "anthropic", model: "claude-sonnet-5-5" }),
+      })
+      .strict()
+      .prefault({}),
+    providers: z
+      .object({
+        anthropic: ProviderSettingsSchema.prefault({ apiKeyEnv: "ANTHROPIC_API_KEY" }),
+        openai: ProviderSettingsSchema.prefault({
+          apiKeyEnv: "OPENAI_API_KEY",
+          baseUrl: "http://127.0.0.1:11434/v1",
+        }),
+      })
+      .strict()
+      .prefault({}),
+    prices: z.record(z.string(), PriceSchema).default({
+      "claude-haiku-5-5": {
+        inputPerMTok: 1,
+        outputPerMTok: 5,
+        cacheReadPerMTok: 0.1,
+        cacheWritePerMTok: 1.25,
+      },
+      "claude-sonnet-5-5": {
+        inputPerMTok: 3,
+        outputPerMTok: 15,
+        cacheReadPerMTok: 0.3,
+        cacheWritePerMTok: 3.75,
+      },
+      "claude-opus-5-5": {
+        inputPerMTok: 5,
+        outputPerMTok: 25,
+        cacheReadPerMTok: 0.5,
+        cacheWritePerMTok: 6.25,
+      },
+    }),
+    limits: z
+      .object({
+        maxTurns: z.number().int().positive().default(40),
+        wallClockMs: z
+          .number()
+          .int()
+          .positive()
+          .default(15 * 60_000),
+        tokenBudget: z.number().int().positive().default(2_000_000),
+        commandTimeoutMs: z.number().int().positive().default(120_000),
+        maxOutputTokens: z.number().int().positive().default(8192),
+      })
+      .strict()
+      .prefault({}),
+    workspace: z
+      .object({
+        maxSnapshotBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(200 * 1024 * 1024),
+      })
+      .strict()
+      .prefault({}),
+    check: z
+      .object({
+        timeoutMs: z
+          .number()
+          .int()
+          .positive()
+          .default(10 * 60_000),
+      })
+      .strict()
+      .prefault({}),
+    evolve: z
+      .object({
+        enabled: z.boolean().default(true),
+        allowPaths: z.array(z.string()).default(["agent-src/"]),
+        maxPatchBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(64 * 1024),
+        gateTimeoutMs: z
+          .number()
+          .int()
+          .positive()
+          .default(5 * 60_000),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type Config = z.infer<typeof ConfigSchema>;
+export type RoleName = "executor" | "patcher" | "judge";
+export type RoleConfig = z.infer<typeof RoleSchema>;
+export type Price = z.infer<typeof PriceSchema>;

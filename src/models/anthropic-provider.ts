@@ -1,0 +1,126 @@
+import type { ContentBlock, Message, ModelRequest, ModelTurn } from "../contract/index.ts";
+import { errorTurn, type Provider } from "./provider.ts";
+
+export interface AnthropicOptions {
+  model: string;
+  apiKey: string;
+  baseUrl?: string;
+  maxRetries: number;
+  timeoutMs: number;
+}
+
+type Client = InstanceType<typeof import("@anthropic-ai/sdk").default>;
+
+/**
+ * Anthropic Messages API through the official SDK (loaded lazily: it costs ~300 ms). The SDK
+ * retries 429/5xx/529 and timeouts; what still fails becomes an error turn saying what and why.
+ * Cache breakpoints sit on the system prompt and the last tool, which are stable across turns.
+ */
+export function createAnthropicProvider(opts: AnthropicOptions): Provider {
+  let client: Promise<Client> | undefined;
+  const getClient = () => {
+    client ??= import("@anthropic-ai/sdk").then(
+      ({ default: Anthropic }) =>
+        new Anthropic({
+          apiKey: opts.apiKey,
+          baseURL: opts.baseUrl ?? null,
+          maxRetries: opts.maxRetries,
+          timeout: opts.timeoutMs,
+        }),
+    );
+    return client;
+  };
+  return {
+    name: "anthropic",
+    model: opts.model,
+    async complete(request: ModelRequest, signal?: AbortSignal): Promise<ModelTurn> {
+      try {
+        const sdk = await getClient();
+        const response = await sdk.messages.create(
+          toAnthropicParams(opts.model, request),
+          signal ? { signal } : {},
+        );
+        return fromAnthropicMessage(response as unknown as AnthropicMessage);
+      } catch (err) {
+        return errorTurn(describeError(err, opts.baseUrl));
+      }
+    },
+  };
+}
+
+function toAnthropicParams(model: string, request: ModelRequest) {
+  const tools = request.tools.map((t, i) => ({
+    name: t.name,
+    description: t.description,
+    input_schema: { type: "object" as const, ...t.input_schema },
+    ...(i === request.tools.length - 1 ? { cache_control: { type: "ephemeral" as const } } : {}),
+  }));
+  return {
+    model,
+    max_tokens: request.maxTokens,
+    system: [{ type: "text" as const, text: request.system, cache_control: { type: "ephemeral" as const } }],
+    tools,
+    messages: request.messages.map(toAnthropicMessage),
+  };
+}
+
+function toAnthropicMessage(m: Message) {
+  return {
+    role: m.role,
+    content: m.content.map((b) =>
+      b.type === "tool_use" ? { ...b, input: (b.input ?? {}) as Record<string, unknown> } : b,
+    ),
+  };
+}
+
+interface AnthropicMessage {
+  content: Array<{ type: string; text?: string; id?: string; name?: string; input?: unknown }>;
+  stop_reason: string | null;
+  usage: {
+    input_tokens: number;
+    output_tokens: number;
+    cache_read_input_tokens?: number | null;
+    cache_creation_input_tokens?: number | null;
+  };
+}
+
+export function fromAnthropicMessage(message: AnthropicMessage): ModelTurn {
+  const content: ContentBlock[] = [];
+  for (const block of message.content) {
+    if (block.type === "text" && typeof block.text === "string")
+      content.push({ type: "text", text: block.text });
+    if (block.type === "tool_use" && block.id && block.name) {
+      content.push({ type: "tool_use", id: block.id, name: block.name, input: block.input ?? {} });
+    }
+  }
+  const stop = message.stop_reason;
+  return {
+    content,
+    stopReason: stop === "end_turn" || stop === "tool_use" || stop === "max_tokens" ? stop : "other",
+    usage: {
+      inputTokens: message.usage.input_tokens ?? 0,
+      outputTokens: message.usage.output_tokens ?? 0,
+      cacheReadTokens: message.usage.cache_read_input_tokens ?? 0,
+      cacheWriteTokens: message.usage.cache_creation_input_tokens ?? 0,
+    },
+  };
+}
+
+export function describeError(err: unknown, baseUrl: string | undefined): string {
+  const e = err as { status?: number; name?: string; message?: string };
+  const where = baseUrl ? ` (${baseUrl})` : "";
+  if (e?.name === "APIConnectionTimeoutError") return `model request timed out after retries${where}`;
+  if (e?.name === "APIConnectionError")
+    return `could not connect to the model endpoint${where}: ${e.message}`;
+  if (typeof e?.status === "number") {
+    const hint =
+      e.status === 401
+        ? " (check the API key)"
+        : e.status === 429 || e.status === 529 || e.status >= 500
+          ? " (still failing after retries)"
+          : "";
+    return `model API error ${e.status}${hint}${where}: ${e.message ?? ""}`.trim();
+  }
+  if (e?.name === "AbortError" || e?.name === "APIUserAbortError") return "model request aborted";
+  return `model request failed${where}: ${e?.message ?? String(err)}`;
+}

@@ -1,0 +1,128 @@
+import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { type AgentRunResult, runAgentProcess } from "../agent-host/agent-process.ts";
+import type { AgentLimits } from "../contract/index.ts";
+import { type CheckResult, runCheck } from "../evaluate/check-command.ts";
+import { judgeRubric, type Verdict } from "../evaluate/judge.ts";
+import { type Score, scoreAttempt } from "../evaluate/score.ts";
+import type { Provider } from "../models/provider.ts";
+import { listWorkspaceFiles } from "../workspace/file-list.ts";
+import { copyTree } from "../workspace/snapshot.ts";
+import { diffTrees, type TreeDiff } from "../workspace/tree-diff.ts";
+
+export interface AttemptInput {
+  agentDir: string;
+  snapshot: string;
+  task: string;
+  check: string | null;
+  rubric: string | null;
+  threshold: number;
+  limits: AgentLimits;
+  checkTimeoutMs: number;
+  executor: Provider;
+  judge?: () => Provider;
+  /** JSONL transcript of events and model exchanges; omitted for silent replays. */
+  transcript?: string;
+  signal?: AbortSignal;
+  /** Keep the scratch copy (the caller applies it, then removes it). */
+  keepScratch?: boolean;
+  onEvent?: (line: Record<string, unknown>) => void;
+}
+
+export interface AttemptResult {
+  agent: AgentRunResult;
+  check?: CheckResult;
+  verdict?: Verdict;
+  judgeError?: string;
+  score: Score;
+  diff: TreeDiff;
+  scratch: string | null;
+  timings: Record<string, number>;
+}
+
+/**
+ * One attempt: copy the snapshot to a scratch folder, run the agent there in its own process,
+ * then check, judge and score the result. The snapshot itself is never written.
+ */
+export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
+  const timings: Record<string, number> = {};
+  const scratch = mkdtempSync(path.join(os.tmpdir(), "moss-scratch-"));
+  const log = (entry: Record<string, unknown>) => {
+    const line = { t: new Date().toISOString(), ...entry };
+    if (input.transcript) appendFileSync(input.transcript, `${JSON.stringify(line)}\n`);
+    input.onEvent?.(line);
+  };
+  try {
+    let t = Date.now();
+    copyTree(input.snapshot, scratch, listWorkspaceFiles(input.snapshot));
+    timings.scratchMs = Date.now() - t;
+    t = Date.now();
+    log({ type: "task", task: input.task, agentDir: input.agentDir });
+    const agent = await runAgentProcess({
+      agentDir: input.agentDir,
+      workspace: scratch,
+      task: input.task,
+      limits: input.limits,
+      provider: input.executor,
+      ...(input.signal ? { signal: input.signal } : {}),
+      onEvent: (event) => log({ ...event }),
+      onExchange: (request, turn, ms) =>
+        log({ type: "model_exchange", messages: request.messages.length, turn, ms }),
+    });
+    timings.agentMs = Date.now() - t;
+    log({ type: "agent_exit", exitReason: agent.exitReason, detail: agent.detail, stderr: agent.stderrTail });
+
+    t = Date.now();
+    const check =
+      input.check && agent.exitReason !== "aborted"
+        ? await runCheck(input.check, scratch, input.checkTimeoutMs)
+        : undefined;
+    timings.checkMs = Date.now() - t;
+    if (check)
+      log({
+        type: "check",
+        exitCode: check.exitCode,
+        counts: check.counts,
+        output: check.output.slice(-4000),
+      });
+
+    const diff = diffTrees(input.snapshot, scratch);
+    let verdict: Verdict | undefined;
+    let judgeError: string | undefined;
+    if (input.rubric && input.judge && agent.exitReason !== "aborted") {
+      t = Date.now();
+      try {
+        verdict = await judgeRubric(input.judge(), {
+          task: input.task,
+          rubric: input.rubric,
+          diff: diff.patch,
+          ...(check ? { checkOutput: check.output } : {}),
+        });
+      } catch (err) {
+        judgeError = (err as Error).message;
+      }
+      timings.judgeMs = Date.now() - t;
+    }
+    const score = scoreAttempt({
+      ...(check ? { check } : {}),
+      ...(verdict ? { verdict } : {}),
+      exitReason: agent.exitReason,
+      threshold: input.threshold,
+    });
+    if (judgeError) score.rationale.push(`judge failed: ${judgeError}`);
+    log({ type: "score", score: score.score, passed: score.passed, rationale: score.rationale });
+    return {
+      agent,
+      ...(check ? { check } : {}),
+      ...(verdict ? { verdict } : {}),
+      ...(judgeError ? { judgeError } : {}),
+      score,
+      diff,
+      scratch: input.keepScratch ? scratch : null,
+      timings,
+    };
+  } finally {
+    if (!input.keepScratch) rmSync(scratch, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,119 @@
+import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
+import path from "node:path";
+import type { Config } from "../config/config-schema.ts";
+import { UsageError } from "../config/load-config.ts";
+import { assertCheckRunnable } from "../evaluate/check-command.ts";
+import { headCommit } from "../git/repo.ts";
+import type { ModelRegistry } from "../models/model-registry.ts";
+import { costUsd } from "../models/pricing.ts";
+import { applyChanges } from "../workspace/apply-changes.ts";
+import { snapshotWorkspace } from "../workspace/snapshot.ts";
+import { type AttemptResult, runAttempt } from "./attempt.ts";
+import { newRunId, type RunRecord, runsDir, saveRunRecord } from "./run-record.ts";
+
+export interface RunTaskInput {
+  home: string;
+  /** The checkout whose agent-src runs; the home unless a candidate is being tried. */
+  agentDir?: string;
+  task: string;
+  workspace: string;
+  check: string | null;
+  rubric: string | null;
+  config: Config;
+  models: ModelRegistry;
+  apply: boolean;
+  signal?: AbortSignal;
+  onEvent?: (line: Record<string, unknown>) => void;
+}
+
+export interface RunTaskOutput {
+  record: RunRecord;
+  attempt: AttemptResult;
+}
+
+/**
+ * `moss run`: snapshot the workspace, run one attempt in a scratch copy, score it, and apply the
+ * diff to the user's folder only when it passed. Leaves a record under <home>/runs/<runId>/.
+ */
+export async function runTask(input: RunTaskInput): Promise<RunTaskOutput> {
+  const workspace = path.resolve(input.workspace);
+  if (!existsSync(workspace) || !statSync(workspace).isDirectory()) {
+    throw new UsageError(`--workspace: ${workspace} is not a folder`);
+  }
+  if (!input.task.trim()) throw new UsageError("the task is empty: say what the agent should do");
+  if (input.check) assertCheckRunnable(input.check, workspace);
+  const executor = input.models.for("executor");
+  const judge = input.rubric ? input.models.for("judge") : undefined;
+  const runId = newRunId();
+  const runDir = path.join(runsDir(input.home), runId);
+  mkdirSync(runDir, { recursive: true });
+  const snapshot = path.join(runDir, "snapshot");
+  const t0 = Date.now();
+  try {
+    snapshotWorkspace(workspace, snapshot, input.config.workspace.maxSnapshotBytes);
+  } catch (err) {
+    rmSync(runDir, { recursive: true, force: true });
+    throw err;
+  }
+  const snapshotMs = Date.now() - t0;
+  const agentDir = input.agentDir ?? input.home;
+  const attempt = await runAttempt({
+    agentDir,
+    snapshot,
+    task: input.task,
+    check: input.check,
+    rubric: input.rubric,
+    threshold: input.config.threshold,
+    limits: input.config.limits,
+    checkTimeoutMs: input.config.check.timeoutMs,
+    executor,
+    ...(judge ? { judge: () => judge } : {}),
+    transcript: path.join(runDir, "transcript.jsonl"),
+    keepScratch: true,
+    ...(input.signal ? { signal: input.signal } : {}),
+    ...(input.onEvent ? { onEvent: input.onEvent } : {}),
+  });
+  let applied = false;
+  let conflicts: string[] = [];
+  try {
+    if (input.apply && attempt.score.passed && attempt.diff.changes.length && attempt.scratch) {
+      const result = applyChanges(attempt.diff.changes, snapshot, attempt.scratch, workspace);
+      applied = result.conflicts.length === 0;
+      conflicts = result.conflicts;
+    }
+  } finally {
+    if (attempt.scratch) rmSync(attempt.scratch, { recursive: true, force: true });
+  }
+  const executorModel = input.config.models.executor.model;
+  const record: RunRecord = {
+    runId,
+    startedAt: new Date(t0).toISOString(),
+    task: input.task,
+    workspace,
+    agentDir,
+    agentCommit: await headCommit(agentDir),
+    check: input.check,
+    rubric: input.rubric,
+    threshold: input.config.threshold,
+    score: attempt.score.score,
+    passed: attempt.score.passed,
+    rationale: attempt.score.rationale,
+    exitReason: attempt.agent.exitReason,
+    ...(attempt.agent.detail ? { detail: attempt.agent.detail } : {}),
+    turns: attempt.agent.turns,
+    usage: attempt.agent.usage,
+    costUsd:
+      costUsd(attempt.agent.usage, input.config.prices[executorModel]) +
+      (input.models.usage().judge?.costUsd ?? 0),
+    models: { executor: executor.model, ...(judge ? { judge: judge.model } : {}) },
+    diff: attempt.diff.patch,
+    changedFiles: attempt.diff.changes,
+    applied,
+    applyConflicts: conflicts,
+    checkOutputTail: attempt.check?.output.slice(-6000) ?? "",
+    timings: { snapshotMs, ...attempt.timings, totalMs: Date.now() - t0 },
+    snapshot,
+  };
+  saveRunRecord(input.home, record);
+  return { record, attempt };
+}
