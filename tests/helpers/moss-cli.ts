@@ -1,0 +1,29 @@
+import { execFile } from "node:child_process";
+import path from "node:path";
+import { repoRoot } from "./workspaces.ts";
+
+export const mossBin = path.join(repoRoot, "bin", "moss.js");
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built `moss` binary (async, so loopback servers in the test keep serving). */
+export function moss(args: string[], env: NodeJS.ProcessEnv = {}, cwd = repoRoot): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [mossBin, ...args],
+      {
+        cwd,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, FORCE_COLOR: "0", ...env },
+        maxBuffer: 64 * 1024 * 1024,
+      },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
+  });
+}
