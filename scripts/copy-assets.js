@@ -6,7 +6,7 @@ function walk(dir) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const from = path.join(dir, entry.name);
     if (entry.isDirectory()) walk(from);
-    else if (entry.name.endsWith(".md")) cpSync(from, path.join("dist", path.relative("src", from)));
+    else if (entry.name.endsWith(".md") || entry.name.endsWith(".cassette.json")) cpSync(from, path.join("dist", path.relative("src", from)));
   }
 }
 walk("src");

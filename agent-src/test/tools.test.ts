@@ -76,15 +76,20 @@ describe("edit_file", () => {
       /not found/,
     );
   });
-  it("keeps CRLF line endings and a BOM, matching LF text from the model", async () => {
-    writeFileSync(path.join(root, "w.txt"), "\uFEFFline one\r\nline two\r\nline three\r\n");
+  it("keeps a byte-order mark", async () => {
+    writeFileSync(path.join(root, "b.txt"), "\uFEFFalpha\nbeta\n");
+    await call("edit_file", { path: "b.txt", old_string: "beta", new_string: "gamma" });
+    expect(readFileSync(path.join(root, "b.txt"), "utf8")).toBe("\uFEFFalpha\ngamma\n");
+  });
+  it("keeps CRLF line endings, matching LF text from the model", async () => {
+    writeFileSync(path.join(root, "w.txt"), "line one\r\nline two\r\nline three\r\n");
     const out = await call("edit_file", {
       path: "w.txt",
       old_string: "line one\nline two",
       new_string: "line 1\nline 2",
     });
     expect(out.isError).toBe(false);
-    expect(readFileSync(path.join(root, "w.txt"), "utf8")).toBe("\uFEFFline 1\r\nline 2\r\nline three\r\n");
+    expect(readFileSync(path.join(root, "w.txt"), "utf8")).toBe("line 1\r\nline 2\r\nline three\r\n");
   });
   it("treats $ in the replacement literally", async () => {
     writeFileSync(path.join(root, "p.js"), "price\n");
@@ -108,11 +113,11 @@ describe("run_command", () => {
   it("kills the whole process group on timeout", async () => {
     const marker = path.join(root, "survived");
     const out = await call("run_command", {
-      command: `(sleep 2; touch ${marker}) & sleep 30`,
-      timeout_ms: 300,
+      command: `(sleep 1; touch ${marker}) & sleep 30`,
+      timeout_ms: 200,
     });
-    expect(out.content).toMatch(/timed out after 300 ms/);
-    await new Promise((r) => setTimeout(r, 2500));
+    expect(out.content).toMatch(/timed out after 200 ms/);
+    await new Promise((r) => setTimeout(r, 1300));
     expect(() => readFileSync(marker)).toThrow();
   });
   it("keeps the head and tail of long output", async () => {

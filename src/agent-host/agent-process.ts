@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { createRequire } from "node:module";
-import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
@@ -18,6 +17,7 @@ import {
   type ModelTurn,
   type Usage,
 } from "../contract/index.ts";
+import { makeTempDir } from "../git/temp-dirs.ts";
 import type { Provider } from "../models/provider.ts";
 import { childEnv } from "./child-env.ts";
 
@@ -50,7 +50,7 @@ const GRACE_MS = 15_000;
  */
 export function runAgentProcess(opts: AgentRunOptions): Promise<AgentRunResult> {
   const started = Date.now();
-  const privateHome = mkdtempSync(path.join(os.tmpdir(), "moss-agent-home-"));
+  const privateHome = makeTempDir("agent-home");
   const child = spawn(
     process.execPath,
     ["--import", tsxLoader, path.join(opts.agentDir, "agent-src", "main.ts")],

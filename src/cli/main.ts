@@ -1,5 +1,9 @@
 import { Command, CommanderError } from "commander";
 import { UsageError } from "../config/load-config.ts";
+import { registerDemo } from "./demo-command.ts";
+import { makeEvolveHook } from "./evolve-hook.ts";
+import { registerHomeCommands } from "./home-commands.ts";
+import { registerLog } from "./log-command.ts";
 import { registerRun } from "./run-command.ts";
 import { registerRuns } from "./runs-command.ts";
 
@@ -10,8 +14,17 @@ export async function main(argv: string[]): Promise<number> {
     .option("--home <dir>", "the agent home (default: $MOSS_HOME, else the moss checkout)")
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  registerRun(program, async () => undefined);
+  registerRun(program, (flags) =>
+    makeEvolveHook({
+      depth: flags.depth as "shallow" | "standard" | "deep",
+      yes: Boolean(flags.yes),
+      ...(flags.patcherCmd ? { patcherCmd: flags.patcherCmd } : {}),
+    }),
+  );
   registerRuns(program);
+  registerLog(program);
+  registerHomeCommands(program);
+  registerDemo(program);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : 0;
@@ -25,7 +38,13 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`moss: ${err.message}\n`);
       return 2;
     }
-    process.stderr.write(`moss: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    const detail =
+      err instanceof Error
+        ? process.env.MOSS_DEBUG
+          ? (err.stack ?? err.message)
+          : err.message
+        : String(err);
+    process.stderr.write(`moss: ${detail}\n`);
     return 1;
   }
 }

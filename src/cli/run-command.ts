@@ -5,6 +5,7 @@ import { ModelRegistry } from "../models/model-registry.ts";
 import { runTask } from "../run/run-task.ts";
 import { colorDiff, fmtTokens, fmtUsd } from "./format.ts";
 import { resolveHome } from "./home.ts";
+import { prepareHome } from "./prepare-home.ts";
 
 export interface RunFlags {
   workspace: string;
@@ -19,9 +20,12 @@ export interface RunFlags {
   apply: boolean;
   evolve: boolean;
   maxTurns?: string;
+  depth: string;
+  patcherCmd?: string;
+  yes?: boolean;
 }
 
-export function registerRun(program: Command, runEvolution: EvolveHook): void {
+export function registerRun(program: Command, makeHook: (flags: RunFlags) => EvolveHook): void {
   program
     .command("run")
     .description("run the agent on a task in a scratch copy of the workspace; apply the result if it passes")
@@ -37,8 +41,15 @@ export function registerRun(program: Command, runEvolution: EvolveHook): void {
     .option("--config <file>", "config file (default: moss.config.json in the home)")
     .option("--no-apply", "never change the workspace, even when the attempt passes")
     .option("--no-evolve", "do not improve the agent when the run fails")
+    .option("--depth <depth>", "evolution depth: shallow, standard or deep", "standard")
+    .option("--patcher-cmd <cli>", 'an external coding-agent CLI that writes the patch (e.g. "claude -p")')
+    .option("-y, --yes", "promote an improvement that passes every check without asking")
     .action(async (task: string, flags: RunFlags, cmd: Command) => {
       const home = resolveHome(cmd.optsWithGlobals().home);
+      if (!["shallow", "standard", "deep"].includes(flags.depth)) {
+        throw new UsageError(`--depth must be shallow, standard or deep, got "${flags.depth}"`);
+      }
+      await prepareHome(home, (l) => process.stderr.write(`moss: ${l}\n`));
       const { config } = loadConfig({
         home,
         ...(flags.config ? { file: flags.config } : {}),
@@ -75,9 +86,9 @@ export function registerRun(program: Command, runEvolution: EvolveHook): void {
           signal: abort.signal,
           ...(flags.json ? {} : { onEvent: progress }),
         });
-        let evolution: unknown;
+        let evolution: EvolutionSummary | undefined;
         if (!record.passed && flags.evolve && config.evolve.enabled && !abort.signal.aborted) {
-          evolution = await runEvolution({
+          evolution = await makeHook(flags)({
             home,
             record,
             config,
@@ -92,7 +103,8 @@ export function registerRun(program: Command, runEvolution: EvolveHook): void {
         } else if (!evolution) {
           printSummary(record);
         }
-        process.exitCode = abort.signal.aborted ? 130 : record.passed ? 0 : 1;
+        const passed = evolution?.retry?.passed ?? record.passed;
+        process.exitCode = abort.signal.aborted ? 130 : passed ? 0 : 1;
       } finally {
         process.off("SIGINT", onSigint);
       }
@@ -106,7 +118,14 @@ export type EvolveHook = (input: {
   models: ModelRegistry;
   json: boolean;
   signal: AbortSignal;
-}) => Promise<unknown>;
+}) => Promise<EvolutionSummary>;
+
+export interface EvolutionSummary {
+  attempts: Array<{ id: string; verdict: string; reason: string }>;
+  accepted: { id: string; commit: string } | null;
+  pending: string | null;
+  retry: { runId: string; score: number; passed: boolean } | null;
+}
 
 function numberFlag(flag: string, value: string): number {
   const n = Number(value);

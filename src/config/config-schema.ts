@@ -111,6 +111,7 @@ export const ConfigSchema = z
           .int()
           .positive()
           .default(5 * 60_000),
+        regressionLimit: z.number().int().nonnegative().default(5),
       })
       .strict()
       .prefault({}),

@@ -34,7 +34,7 @@ export async function judgeRubric(
   });
   if (turn.stopReason === "error") throw new Error(`the judge failed: ${turn.error}`);
   const call = turn.content.find((b) => b.type === "tool_use" && b.name === "submit_verdict");
-  if (!call || call.type !== "tool_use") throw new Error("the judge answered without calling submit_verdict");
+  if (call?.type !== "tool_use") throw new Error("the judge answered without calling submit_verdict");
   const parsed = VerdictSchema.safeParse(call.input);
   if (!parsed.success) throw new Error(`the judge's verdict is invalid: ${parsed.error.issues[0]?.message}`);
   return parsed.data;

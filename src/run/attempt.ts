@@ -1,11 +1,10 @@
-import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
+import { appendFileSync, rmSync } from "node:fs";
 import { type AgentRunResult, runAgentProcess } from "../agent-host/agent-process.ts";
 import type { AgentLimits } from "../contract/index.ts";
 import { type CheckResult, runCheck } from "../evaluate/check-command.ts";
 import { judgeRubric, type Verdict } from "../evaluate/judge.ts";
 import { type Score, scoreAttempt } from "../evaluate/score.ts";
+import { makeTempDir } from "../git/temp-dirs.ts";
 import type { Provider } from "../models/provider.ts";
 import { listWorkspaceFiles } from "../workspace/file-list.ts";
 import { copyTree } from "../workspace/snapshot.ts";
@@ -47,7 +46,7 @@ export interface AttemptResult {
  */
 export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
   const timings: Record<string, number> = {};
-  const scratch = mkdtempSync(path.join(os.tmpdir(), "moss-scratch-"));
+  const scratch = makeTempDir("scratch");
   const log = (entry: Record<string, unknown>) => {
     const line = { t: new Date().toISOString(), ...entry };
     if (input.transcript) appendFileSync(input.transcript, `${JSON.stringify(line)}\n`);

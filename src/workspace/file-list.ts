@@ -1,14 +1,13 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
+import { rmSync } from "node:fs";
+import { makeTempDir } from "../git/temp-dirs.ts";
 
 /**
  * Files of `dir` that are not ignored by its .gitignore files, relative and sorted. Works for
  * any folder, a git repository or not, through a private throwaway git dir; .git is never listed.
  */
 export function listWorkspaceFiles(dir: string): string[] {
-  const gitDir = mkdtempSync(path.join(os.tmpdir(), "moss-ls-"));
+  const gitDir = makeTempDir("ls");
   try {
     execFileSync("git", ["init", "-q", "--bare", gitDir], { stdio: "ignore" });
     const out = execFileSync(

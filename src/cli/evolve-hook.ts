@@ -1,0 +1,78 @@
+import { createInterface } from "node:readline/promises";
+import chalk from "chalk";
+import type { Consent } from "../evolve/cycle.ts";
+import { evolve } from "../evolve/cycle.ts";
+import type { Depth } from "../evolve/patcher-schemas.ts";
+import { runTask } from "../run/run-task.ts";
+import { colorDiff } from "./format.ts";
+import type { EvolutionSummary, EvolveHook } from "./run-command.ts";
+import { printSummary } from "./run-command.ts";
+
+export interface EvolveFlags {
+  depth: Depth;
+  yes: boolean;
+  patcherCmd?: string;
+}
+
+/** A terminal prompt when there is a terminal, else null (the candidate is kept pending). */
+export function consentFor(yes: boolean): Consent | null {
+  if (yes) return async () => true;
+  if (!process.stdin.isTTY || !process.stderr.isTTY) return null;
+  return async ({ diff, before, after }) => {
+    process.stderr.write(
+      `\n${colorDiff(diff.trimEnd())}\n\nscore on the failed task: ${before} -> ${after.join(", ")}\n`,
+    );
+    const rl = createInterface({ input: process.stdin, output: process.stderr });
+    const answer = await rl.question("Promote this change to the agent? [y/N] ");
+    rl.close();
+    return /^y(es)?$/i.test(answer.trim());
+  };
+}
+
+/** After a failed run: evolve the agent, and when a candidate lands, retry the task with it. */
+export function makeEvolveHook(flags: EvolveFlags): EvolveHook {
+  return async ({ home, record, config, models, json, signal }) => {
+    const say = json
+      ? () => {}
+      : (line: string) => process.stderr.write(chalk.magenta(`moss evolve: ${line}\n`));
+    if (!json) printSummary(record);
+    say(`score ${record.score} is below ${record.threshold}: improving the agent (depth ${flags.depth})`);
+    const outcome = await evolve({
+      home,
+      run: record,
+      config,
+      models,
+      depth: flags.depth,
+      consent: consentFor(flags.yes),
+      ...(flags.patcherCmd ? { patcherCmd: flags.patcherCmd } : {}),
+      signal,
+      say,
+    });
+    const summary: EvolutionSummary = {
+      attempts: outcome.records.map((r) => ({ id: r.id, verdict: r.verdict, reason: r.reason })),
+      accepted: outcome.accepted,
+      pending: outcome.pending,
+      retry: null,
+    };
+    if (outcome.accepted && !signal.aborted) {
+      say("retrying the task with the improved agent…");
+      const { record: retry } = await runTask({
+        home,
+        task: record.task,
+        workspace: record.workspace,
+        check: record.check,
+        rubric: record.rubric,
+        config,
+        models,
+        apply: true,
+        signal,
+      });
+      summary.retry = { runId: retry.runId, score: retry.score, passed: retry.passed };
+      if (!json) {
+        printSummary(retry);
+        console.log(`score before evolution ${record.score}, after ${retry.score}`);
+      }
+    }
+    return summary;
+  };
+}

@@ -1,0 +1,53 @@
+import chalk from "chalk";
+import type { Command } from "commander";
+import { loadConfig } from "../config/load-config.ts";
+import { applyPending } from "../evolve/apply-pending.ts";
+import { rollback } from "../evolve/rollback.ts";
+import { initHome } from "../home/init-home.ts";
+import { packageRoot, resolveHome } from "./home.ts";
+import { prepareHome } from "./prepare-home.ts";
+
+export function registerHomeCommands(program: Command): void {
+  program
+    .command("init")
+    .description("create a fresh agent home (a git repo with a pristine agent-src) in DIR")
+    .argument("<dir>", "the folder to create")
+    .action(async (dir: string) => {
+      const home = await initHome(dir, packageRoot);
+      console.log(`created an agent home in ${home}`);
+      console.log(`use it with: moss --home ${home} run "<task>"   (or export MOSS_HOME=${home})`);
+    });
+
+  program
+    .command("rollback")
+    .description("restore agent-src to a known-good state as a new, gated commit")
+    .argument("<rev>", "an evolution id from `moss log`, or a commit of the head branch")
+    .action(async (rev: string, _flags: unknown, cmd: Command) => {
+      const home = resolveHome(cmd.optsWithGlobals().home);
+      await prepareHome(home);
+      const { config } = loadConfig({ home });
+      const result = await rollback(home, rev, config);
+      console.log(
+        chalk.green(
+          `rolled agent-src back to ${result.target.slice(0, 10)}: new head ${result.commit.slice(0, 10)} (${result.record.id})`,
+        ),
+      );
+    });
+
+  program
+    .command("apply")
+    .description("promote a pending candidate, after re-running its checks against the current head")
+    .argument("<id>", "the pending evolution id")
+    .action(async (id: string, _flags: unknown, cmd: Command) => {
+      const home = resolveHome(cmd.optsWithGlobals().home);
+      await prepareHome(home);
+      const { config } = loadConfig({ home });
+      const result = await applyPending(home, id, config);
+      if (result.ok)
+        console.log(
+          chalk.green(`promoted ${id}: new head ${result.commit?.slice(0, 10)} (${result.record.id})`),
+        );
+      else console.log(chalk.red(`not promoted: ${result.record.reason}`));
+      process.exitCode = result.ok ? 0 : 1;
+    });
+}

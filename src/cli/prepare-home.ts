@@ -1,0 +1,20 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { recoverHome } from "../git/ratchet.ts";
+import { cleanStaleTempDirs } from "../git/temp-dirs.ts";
+import { cleanStaleWorktrees } from "../git/worktree.ts";
+import { removeTempFiles } from "../log/evolution-log.ts";
+
+/**
+ * Start-up housekeeping for a home: finish an interrupted promotion, drop half-written log files,
+ * and remove worktrees and temp folders of moss processes that are gone.
+ */
+export async function prepareHome(home: string, say: (line: string) => void = () => {}): Promise<void> {
+  if (!existsSync(path.join(home, ".git"))) return;
+  const note = await recoverHome(home);
+  if (note) say(note);
+  removeTempFiles(home);
+  const worktrees = await cleanStaleWorktrees(home);
+  const temps = cleanStaleTempDirs();
+  if (worktrees + temps > 0) say(`cleaned ${worktrees} stale worktree(s) and ${temps} temp folder(s)`);
+}

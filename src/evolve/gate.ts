@@ -1,0 +1,109 @@
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import path from "node:path";
+import { makeTempDir } from "../git/temp-dirs.ts";
+import type { GateResult, TestResult } from "../log/evolution-record.ts";
+import { normalize } from "./evidence.ts";
+
+/**
+ * The gate: typecheck agent-src and run the agent's vitest tests in `dir` (a worktree with
+ * node_modules linked). Passes only when the typecheck is clean and every test passes.
+ */
+export async function runGate(dir: string, timeoutMs: number): Promise<GateResult> {
+  const t0 = Date.now();
+  const tsc = path.join(dir, "node_modules", "typescript", "bin", "tsc");
+  const vitest = path.join(dir, "node_modules", "vitest", "vitest.mjs");
+  const typecheck = await run(
+    process.execPath,
+    [tsc, "-p", "agent-src/tsconfig.json", "--noEmit"],
+    dir,
+    timeoutMs,
+  );
+  const typecheckResult = { passed: typecheck.code === 0, output: normalize(typecheck.output).slice(-4000) };
+  if (!typecheckResult.passed) {
+    return {
+      passed: false,
+      typecheck: typecheckResult,
+      tests: [],
+      summary: "typecheck failed",
+      ms: Date.now() - t0,
+    };
+  }
+  const out = makeTempDir("gate");
+  const report = path.join(out, "report.json");
+  try {
+    const vt = await run(
+      process.execPath,
+      [vitest, "run", "agent-src", "--root", dir, "--reporter=json", `--outputFile=${report}`],
+      dir,
+      timeoutMs,
+    );
+    const tests = existsSync(report) ? readReport(report, dir) : [];
+    const failed = tests.filter((t) => t.status === "failed");
+    const passedCount = tests.filter((t) => t.status === "passed").length;
+    const passed = vt.code === 0 && tests.length > 0 && failed.length === 0;
+    const summary = vt.timedOut
+      ? `the agent's tests ran past ${timeoutMs} ms`
+      : tests.length === 0
+        ? `no test results (vitest exited ${vt.code}): ${normalize(vt.output).slice(-600)}`
+        : `${passedCount} passed, ${failed.length} failed${failed.length ? `: ${failed.map((f) => f.name).join("; ")}` : ""}`;
+    return { passed, typecheck: typecheckResult, tests, summary, ms: Date.now() - t0 };
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+interface VitestJson {
+  testResults: Array<{
+    name: string;
+    assertionResults: Array<{ fullName: string; status: string; failureMessages?: string[] }>;
+  }>;
+}
+
+function readReport(file: string, dir: string): TestResult[] {
+  const json = JSON.parse(readFileSync(file, "utf8")) as VitestJson;
+  return json.testResults.flatMap((suite) =>
+    suite.assertionResults.map((a) => {
+      const status = (
+        ["passed", "failed", "skipped", "todo"].includes(a.status) ? a.status : "skipped"
+      ) as TestResult["status"];
+      const message = a.failureMessages?.[0]?.split("\n")[0];
+      return {
+        name: a.fullName,
+        file: path.relative(dir, suite.name),
+        status: a.status === "pending" ? "skipped" : status,
+        ...(message ? { message: normalize(message).slice(0, 500) } : {}),
+      };
+    }),
+  );
+}
+
+function run(cmd: string, args: string[], cwd: string, timeoutMs: number) {
+  return new Promise<{ code: number | null; output: string; timedOut: boolean }>((resolve) => {
+    const child = spawn(cmd, args, {
+      cwd,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, FORCE_COLOR: "0", CI: "1" },
+    });
+    let output = "";
+    const add = (b: Buffer) => {
+      output = (output + b.toString("utf8")).slice(-100_000);
+    };
+    child.stdout.on("data", add);
+    child.stderr.on("data", add);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try {
+        process.kill(-child.pid!, "SIGKILL");
+      } catch {
+        // Gone.
+      }
+    }, timeoutMs);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, output, timedOut });
+    });
+  });
+}

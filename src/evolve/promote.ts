@@ -1,0 +1,110 @@
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import type { Config } from "../config/config-schema.ts";
+import { commitIn, moveHead, readRef } from "../git/ratchet.ts";
+import { git } from "../git/repo.ts";
+import { createWorktree, type Worktree } from "../git/worktree.ts";
+import { appendRecord, logDir } from "../log/evolution-log.ts";
+import type { EvolutionRecord } from "../log/evolution-record.ts";
+import { runGate } from "./gate.ts";
+import { checkScope } from "./scope-check.ts";
+
+export type RecordDraft = Omit<EvolutionRecord, "seq" | "prevHash">;
+
+export interface PromoteInput {
+  home: string;
+  branch: string;
+  config: Config;
+  /** The worktree holding the candidate, staged on top of `draft.parentCommit`. */
+  worktree: Worktree;
+  draft: RecordDraft;
+  subject: string;
+  trailers: Record<string, string>;
+  taskFileNames: string[];
+}
+
+export type PromoteResult =
+  | { ok: true; commit: string; record: EvolutionRecord }
+  | { ok: false; reason: string; record: RecordDraft };
+
+/**
+ * Lands a candidate on the head. Call under withHomeLock. When the head moved since the
+ * candidate was built, the diff is re-applied to the new head and re-gated first. The commit
+ * carries the patch and its log record; the ref moves by compare-and-swap.
+ */
+export async function promoteCandidate(input: PromoteInput): Promise<PromoteResult> {
+  const { home, branch, config } = input;
+  let draft = input.draft;
+  let wt = input.worktree;
+  let moved: Worktree | undefined;
+  try {
+    const head = await readRef(home, branch);
+    if (head !== draft.parentCommit) {
+      moved = await createWorktree(home, head);
+      wt = moved;
+      const applied = await applyDiff(wt.dir, draft.diff);
+      if (applied)
+        return {
+          ok: false,
+          reason: `the head moved and the patch no longer applies: ${applied}`,
+          record: draft,
+        };
+      const scope = await checkScope(wt.dir, {
+        allowPaths: config.evolve.allowPaths,
+        maxPatchBytes: config.evolve.maxPatchBytes,
+        taskFileNames: input.taskFileNames,
+      });
+      const gate = await runGate(wt.dir, config.evolve.gateTimeoutMs);
+      draft = { ...draft, parentCommit: head, diff: scope.diff, scope: scope.result, gate };
+      if (!scope.result.passed || !gate.passed) {
+        const why = scope.result.passed ? gate.summary : scope.result.violations.join("; ");
+        return {
+          ok: false,
+          reason: `re-gated against the new head ${head.slice(0, 10)} and failed: ${why}`,
+          record: draft,
+        };
+      }
+    }
+    carryRejectedRecords(home, wt.dir);
+    const entry = appendRecord(home, draft, wt.dir);
+    const trailers = { ...input.trailers, "Moss-Evolution-Id": draft.id };
+    const message = [
+      input.subject,
+      "",
+      draft.rationale,
+      "",
+      ...Object.entries(trailers).map(([k, v]) => `${k}: ${v}`),
+    ].join("\n");
+    const commit = await commitIn(wt.dir, ["agent-src", "evolution-log"], message);
+    await moveHead(home, branch, draft.parentCommit, commit);
+    return { ok: true, commit, record: entry.record };
+  } finally {
+    await moved?.remove();
+  }
+}
+
+/** Applies a unified diff to a worktree's index and files; returns an error text, or null. */
+export async function applyDiff(dir: string, diff: string): Promise<string | null> {
+  const patchFile = path.join(dir, "..", `${path.basename(dir)}.patch`);
+  writeFileSync(patchFile, diff);
+  try {
+    await git(dir).raw(["apply", "--index", patchFile]);
+    return null;
+  } catch (err) {
+    return (err as Error).message.trim();
+  } finally {
+    rmSync(patchFile, { force: true });
+  }
+}
+
+/** Rejected records wait untracked in the home; the next commit on the head takes them in. */
+function carryRejectedRecords(home: string, dir: string): void {
+  const from = logDir(home);
+  const to = logDir(dir);
+  mkdirSync(to, { recursive: true });
+  if (!existsSync(from)) return;
+  for (const f of readdirSync(from)) {
+    if (f.endsWith(".json") && !existsSync(path.join(to, f)))
+      copyFileSync(path.join(from, f), path.join(to, f));
+  }
+}

@@ -1,0 +1,45 @@
+import type { Config } from "../config/config-schema.ts";
+import type { ModelRegistry } from "../models/model-registry.ts";
+import { runAttempt } from "../run/attempt.ts";
+import { listRunRecords, type RunRecord } from "../run/run-record.ts";
+
+/** Re-runs a recorded task with the agent in `agentDir`, from the same snapshot, `trials` times. */
+export async function replayRun(
+  agentDir: string,
+  run: RunRecord,
+  config: Config,
+  models: ModelRegistry,
+  trials: number,
+  signal?: AbortSignal,
+): Promise<number[]> {
+  const scores: number[] = [];
+  for (let i = 0; i < trials; i++) {
+    const attempt = await runAttempt({
+      agentDir,
+      snapshot: run.snapshot,
+      task: run.task,
+      check: run.check,
+      rubric: run.rubric,
+      threshold: run.threshold,
+      limits: config.limits,
+      checkTimeoutMs: config.check.timeoutMs,
+      executor: models.for("executor"),
+      ...(run.rubric ? { judge: () => models.for("judge") } : {}),
+      ...(signal ? { signal } : {}),
+    });
+    scores.push(attempt.score.score);
+  }
+  return scores;
+}
+
+/** The regression suite: the latest passing run of each other task in this home. */
+export function regressionSuite(home: string, exclude: RunRecord, limit: number): RunRecord[] {
+  const latest = new Map<string, RunRecord>();
+  for (const r of listRunRecords(home).records) {
+    if (r.task === exclude.task && r.workspace === exclude.workspace) continue;
+    latest.set(`${r.task}\u0000${r.workspace}`, r);
+  }
+  return [...latest.values()].filter((r) => r.passed).slice(-limit);
+}
+
+export const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);

@@ -1,0 +1,32 @@
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+const PATTERN = /^moss-(wt|scratch|agent-home|gate|ls)-(\d+)-/;
+
+/** A temp folder whose name carries this process's pid, so a later start can clean it up. */
+export function makeTempDir(kind: "wt" | "scratch" | "agent-home" | "gate" | "ls"): string {
+  return mkdtempSync(path.join(os.tmpdir(), `moss-${kind}-${process.pid}-`));
+}
+
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Removes moss temp folders left by processes that are gone. Returns how many it removed. */
+export function cleanStaleTempDirs(): number {
+  let removed = 0;
+  for (const name of readdirSync(os.tmpdir())) {
+    const m = PATTERN.exec(name);
+    if (m && !pidAlive(Number(m[2]))) {
+      rmSync(path.join(os.tmpdir(), name), { recursive: true, force: true });
+      removed++;
+    }
+  }
+  return removed;
+}
