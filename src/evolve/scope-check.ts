@@ -31,7 +31,7 @@ export async function checkScope(
   const files: string[] = [];
   const parts = raw.split("\0").filter(Boolean);
   for (let i = 0; i + 1 < parts.length; i += 2) {
-    const [, , newMode, , , status] = parts[i]!.replace(/^:/, "").split(/\s+/);
+    const [, newMode, , , status] = parts[i]!.replace(/^:/, "").split(/\s+/);
     const file = parts[i + 1]!;
     files.push(file);
     if (!opts.allowPaths.some((p) => file.startsWith(p)))

@@ -1,0 +1,21 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { PLANT, plantStep } from "../../src/demo/demo-scenario.ts";
+import { commitIn } from "../../src/git/ratchet.ts";
+import { makeTempDir } from "../../src/git/temp-dirs.ts";
+import { initHome } from "../../src/home/init-home.ts";
+import { repoRoot } from "./workspaces.ts";
+
+/** A fresh agent home (moss init) in a temp folder; with `planted`, the demo's weakness too. */
+export async function makeHome(opts: { planted?: boolean } = {}): Promise<string> {
+  const home = path.join(makeTempDir("gate"), "home");
+  await initHome(home, repoRoot);
+  if (opts.planted) {
+    for (const step of PLANT) {
+      const file = path.join(home, step.file);
+      writeFileSync(file, plantStep(readFileSync(file, "utf8"), step)!);
+    }
+    await commitIn(home, ["agent-src"], "plant the demo weakness");
+  }
+  return home;
+}

@@ -1,0 +1,132 @@
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { applyEdits } from "../src/evolve/apply-edits.ts";
+import { checkScope } from "../src/evolve/scope-check.ts";
+import { git } from "../src/git/repo.ts";
+import { createWorktree, type Worktree } from "../src/git/worktree.ts";
+import { makeHome } from "./helpers/homes.ts";
+
+let home: string;
+beforeAll(async () => {
+  home = await makeHome();
+});
+
+const opts = { allowPaths: ["agent-src/"], maxPatchBytes: 64 * 1024, taskFileNames: ["greeting.js"] };
+
+/** Runs `change` in a fresh worktree of the home and returns the scope verdict. */
+async function scopeOf(change: (dir: string) => void) {
+  const wt: Worktree = await createWorktree(home, "HEAD");
+  try {
+    change(wt.dir);
+    return (await checkScope(wt.dir, opts)).result;
+  } finally {
+    await wt.remove();
+  }
+}
+const edit = (dir: string, rel: string, fn: (s: string) => string) =>
+  writeFileSync(path.join(dir, rel), fn(readFileSync(path.join(dir, rel), "utf8")));
+
+describe("scope and integrity of a candidate", () => {
+  it("accepts a change under agent-src", async () => {
+    const r = await scopeOf((d) => edit(d, "agent-src/prompts/system.md", (s) => `${s}\n- Be concise.\n`));
+    expect(r).toMatchObject({ passed: true, violations: [], files: ["agent-src/prompts/system.md"] });
+  });
+
+  it.each([
+    [
+      "touches the harness",
+      (d: string) => edit(d, "src/contract/messages.ts", (s) => `${s}\n// x\n`),
+      /touches src\/contract\/messages\.ts, outside agent-src\//,
+    ],
+    [
+      "touches package.json",
+      (d: string) => edit(d, "package.json", (s) => s.replace("moss-agent-home", "x")),
+      /touches package\.json/,
+    ],
+    [
+      "adds a symlink",
+      (d: string) => symlinkSync("../src", path.join(d, "agent-src", "escape")),
+      /adds a symlink: agent-src\/escape/,
+    ],
+    [
+      "deletes a test file",
+      (d: string) => rmSync(path.join(d, "agent-src/test/loop.test.ts")),
+      /deletes the test file agent-src\/test\/loop\.test\.ts/,
+    ],
+    [
+      "skips a test",
+      (d: string) =>
+        edit(d, "agent-src/test/loop.test.ts", (s) =>
+          s.replace('it("stops at the turn limit"', 'it.skip("stops at the turn limit"'),
+        ),
+      /newly skipped/,
+    ],
+    [
+      "drops test cases",
+      (d: string) =>
+        edit(d, "agent-src/test/schema.test.ts", (s) =>
+          s.replace(/ {2}it\("system prompt"[\s\S]*?\n {2}\}\);\n/, ""),
+        ),
+      /test cases drop from 2 to 1/,
+    ],
+    [
+      "adds a binary file",
+      (d: string) => writeFileSync(path.join(d, "agent-src/blob.bin"), Buffer.from([0, 1, 2, 0, 255])),
+      /binary change: agent-src\/blob\.bin/,
+    ],
+    ["is empty", (_d: string) => {}, /the patch is empty/],
+    [
+      "hard-codes a task file name",
+      (d: string) => edit(d, "agent-src/prompts/system.md", (s) => `${s}\nAlways edit greeting.js first.\n`),
+      /hard-codes the task.*greeting\.js/,
+    ],
+    [
+      "is over the size cap",
+      (d: string) => writeFileSync(path.join(d, "agent-src/big.md"), "x\n".repeat(40_000)),
+      /over the 65536-byte cap/,
+    ],
+  ])("rejects a patch that %s", async (_name, change, reason) => {
+    const r = await scopeOf(change);
+    expect(r.passed).toBe(false);
+    expect(r.violations.join("\n")).toMatch(reason);
+  });
+});
+
+describe("the built-in patcher's edits", () => {
+  let wt: Worktree;
+  beforeAll(async () => {
+    wt = await createWorktree(home, "HEAD");
+  });
+  afterAll(async () => wt.remove());
+
+  it("refuses paths outside agent-src, through .. or a symlink, and ambiguous edits", () => {
+    const patch = (p: string, old = "x") => ({
+      rationale: "r",
+      edits: [{ path: p, old_string: old, new_string: "y" }],
+      new_files: [],
+    });
+    expect(() => applyEdits(wt.dir, patch("src/contract/messages.ts"), ["agent-src/"])).toThrow(
+      /outside agent-src\//,
+    );
+    expect(() => applyEdits(wt.dir, patch("agent-src/../src/contract/messages.ts"), ["agent-src/"])).toThrow(
+      /outside/,
+    );
+    mkdirSync(path.join(wt.dir, "agent-src", "sub"));
+    symlinkSync(path.join(wt.dir, "src"), path.join(wt.dir, "agent-src", "sub", "link"));
+    expect(() =>
+      applyEdits(wt.dir, patch("agent-src/sub/link/contract/messages.ts"), ["agent-src/"]),
+    ).toThrow(/symlink/);
+    expect(() => applyEdits(wt.dir, patch("agent-src/loop.ts", "turns"), ["agent-src/"])).toThrow(
+      /matches \d+ times, not exactly once/,
+    );
+    expect(() =>
+      applyEdits(wt.dir, patch("agent-src/loop.ts", "no such text anywhere"), ["agent-src/"]),
+    ).toThrow(/matches 0 times/);
+  });
+
+  it("keeps the head untouched whatever happens in a worktree", async () => {
+    const status = await git(home).raw(["status", "--porcelain"]);
+    expect(status).toBe("");
+  });
+});
