@@ -31,7 +31,9 @@ describe("moss demo", () => {
     );
     expect(output).toMatch(/attempt 2 accepted: new head [0-9a-f]{10}/);
     expect(output).toMatch(/PASS score 1; applied to the workspace: true/);
-    expect(readFileSync(path.join(dir, "workspace/src/greeting.js"), "utf8")).toContain("`Hello, ${name}!`");
+    expect(readFileSync(path.join(dir, "workspace/src/greeting.js"), "utf8")).toContain(
+      "`Hello, $" + "{name}!`",
+    );
   });
 
   it("keeps a linear history: init, plant, the accepted patch, the rollback", () => {

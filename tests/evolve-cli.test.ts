@@ -50,7 +50,7 @@ describe("moss run evolves the agent when a run fails", () => {
     expect(out.evolution.retry).toMatchObject({ score: 1, passed: true });
     expect(head(home)).toBe(out.evolution.accepted.commit);
     expect(execFileSync("git", ["rev-parse", "main~1"], { cwd: home, encoding: "utf8" }).trim()).toBe(before);
-    expect(readFileSync(path.join(ws, "src/greeting.js"), "utf8")).toContain("Hello, ${name}!");
+    expect(readFileSync(path.join(ws, "src/greeting.js"), "utf8")).toContain("Hello, $" + "{name}!");
     expect(readFileSync(path.join(home, "agent-src/tools/edit-file-tool.ts"), "utf8")).toContain(
       'raw.includes("\\r\\n")',
     );

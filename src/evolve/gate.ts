@@ -3,6 +3,7 @@ import { existsSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { makeTempDir } from "../git/temp-dirs.ts";
 import type { GateResult, TestResult } from "../log/evolution-record.ts";
+import { faultPoint } from "../log/fault-point.ts";
 import { normalize } from "./evidence.ts";
 
 /**
@@ -29,6 +30,7 @@ export async function runGate(dir: string, timeoutMs: number): Promise<GateResul
       ms: Date.now() - t0,
     };
   }
+  faultPoint("gate:typechecked");
   const out = makeTempDir("gate");
   const report = path.join(out, "report.json");
   try {

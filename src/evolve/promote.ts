@@ -6,6 +6,7 @@ import { git } from "../git/repo.ts";
 import { createWorktree, type Worktree } from "../git/worktree.ts";
 import { appendRecord, logDir } from "../log/evolution-log.ts";
 import type { EvolutionRecord } from "../log/evolution-record.ts";
+import { faultPoint } from "../log/fault-point.ts";
 import { runGate } from "./gate.ts";
 import { checkScope } from "./scope-check.ts";
 
@@ -65,6 +66,7 @@ export async function promoteCandidate(input: PromoteInput): Promise<PromoteResu
         };
       }
     }
+    faultPoint("promote:start");
     carryRejectedRecords(home, wt.dir);
     const entry = appendRecord(home, draft, wt.dir);
     const trailers = { ...input.trailers, "Moss-Evolution-Id": draft.id };
@@ -76,6 +78,7 @@ export async function promoteCandidate(input: PromoteInput): Promise<PromoteResu
       ...Object.entries(trailers).map(([k, v]) => `${k}: ${v}`),
     ].join("\n");
     const commit = await commitIn(wt.dir, ["agent-src", "evolution-log"], message);
+    faultPoint("promote:committed");
     await moveHead(home, branch, draft.parentCommit, commit);
     return { ok: true, commit, record: entry.record };
   } finally {

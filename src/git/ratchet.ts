@@ -2,6 +2,7 @@ import { existsSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { simpleGit } from "simple-git";
 import { writeFileAtomic } from "../log/atomic-write.ts";
+import { faultPoint } from "../log/fault-point.ts";
 import { git } from "./repo.ts";
 
 /** moss commits as itself, so a home needs no git identity configured. */
@@ -48,6 +49,7 @@ export async function moveHead(
     rmSync(markerFile(home), { force: true });
     throw new Error(`the head moved while this candidate was checked (${(err as Error).message.trim()})`);
   }
+  faultPoint("promote:ref-moved");
   await syncWorkTree(home, oldCommit, newCommit);
   rmSync(markerFile(home), { force: true });
 }

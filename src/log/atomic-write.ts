@@ -1,5 +1,6 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from "node:fs";
 import path from "node:path";
+import { faultPoint } from "./fault-point.ts";
 
 /** Writes a file so that readers see the old or the new content, never a part. */
 export function writeFileAtomic(file: string, data: string): void {
@@ -12,5 +13,6 @@ export function writeFileAtomic(file: string, data: string): void {
   } finally {
     closeSync(fd);
   }
+  faultPoint(`write:${path.basename(path.dirname(file))}`);
   renameSync(tmp, file);
 }
