@@ -1,8 +1,7 @@
 import { existsSync, readdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
-import { UsageError } from "../config/load-config.ts";
-import { DEMO_CASSETTE, runDemo } from "../demo/run-demo.ts";
+import { UsageError } from "../errors.ts";
 import { packageRoot } from "./home.ts";
 
 export function registerDemo(program: Command): void {
@@ -18,6 +17,7 @@ export function registerDemo(program: Command): void {
       if (flags.dir && existsSync(flags.dir) && readdirSync(flags.dir).length > 0) {
         throw new UsageError(`--dir ${path.resolve(flags.dir)} is not empty; give a new or empty folder`);
       }
+      const { DEMO_CASSETTE, runDemo } = await import("../demo/run-demo.ts");
       const result = await runDemo({
         packageRoot,
         ...(flags.dir ? { dir: flags.dir } : {}),

@@ -1,11 +1,6 @@
 import chalk from "chalk";
 import type { Command } from "commander";
-import { loadConfig } from "../config/load-config.ts";
-import { applyPending } from "../evolve/apply-pending.ts";
-import { rollback } from "../evolve/rollback.ts";
-import { initHome } from "../home/init-home.ts";
 import { packageRoot, resolveHome } from "./home.ts";
-import { prepareHome } from "./prepare-home.ts";
 
 export function registerHomeCommands(program: Command): void {
   program
@@ -13,6 +8,7 @@ export function registerHomeCommands(program: Command): void {
     .description("create a fresh agent home (a git repo with a pristine agent-src) in DIR")
     .argument("<dir>", "the folder to create")
     .action(async (dir: string) => {
+      const { initHome } = await import("../home/init-home.ts");
       const home = await initHome(dir, packageRoot);
       console.log(`created an agent home in ${home}`);
       console.log(`use it with: moss --home ${home} run "<task>"   (or export MOSS_HOME=${home})`);
@@ -24,6 +20,7 @@ export function registerHomeCommands(program: Command): void {
     .argument("<rev>", "an evolution id from `moss log`, or a commit of the head branch")
     .action(async (rev: string, _flags: unknown, cmd: Command) => {
       const home = resolveHome(cmd.optsWithGlobals().home);
+      const { prepareHome, loadConfig, rollback, applyPending } = await heavy();
       await prepareHome(home);
       const { config } = loadConfig({ home });
       const result = await rollback(home, rev, config);
@@ -40,6 +37,7 @@ export function registerHomeCommands(program: Command): void {
     .argument("<id>", "the pending evolution id")
     .action(async (id: string, _flags: unknown, cmd: Command) => {
       const home = resolveHome(cmd.optsWithGlobals().home);
+      const { prepareHome, loadConfig, rollback, applyPending } = await heavy();
       await prepareHome(home);
       const { config } = loadConfig({ home });
       const result = await applyPending(home, id, config);
@@ -50,4 +48,14 @@ export function registerHomeCommands(program: Command): void {
       else console.log(chalk.red(`not promoted: ${result.record.reason}`));
       process.exitCode = result.ok ? 0 : 1;
     });
+}
+
+async function heavy() {
+  const [{ prepareHome }, { loadConfig }, { rollback }, { applyPending }] = await Promise.all([
+    import("./prepare-home.ts"),
+    import("../config/load-config.ts"),
+    import("../evolve/rollback.ts"),
+    import("../evolve/apply-pending.ts"),
+  ]);
+  return { prepareHome, loadConfig, rollback, applyPending };
 }

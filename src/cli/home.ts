@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { UsageError } from "../config/load-config.ts";
+import { UsageError } from "../errors.ts";
 
 /** The moss package folder (holds the pristine agent-src and src/contract). */
 export const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");

@@ -1,12 +1,9 @@
 import chalk from "chalk";
 import type { Command } from "commander";
-import { UsageError } from "../config/load-config.ts";
-import { findRecord, readLog } from "../log/evolution-log.ts";
+import { UsageError } from "../errors.ts";
 import type { EvolutionRecord } from "../log/evolution-record.ts";
-import { mossCommits, verifyLog } from "../log/verify-log.ts";
 import { colorDiff, fmtTokens, fmtUsd } from "./format.ts";
 import { resolveHome } from "./home.ts";
-import { prepareHome } from "./prepare-home.ts";
 
 const VERDICT_COLOR: Record<EvolutionRecord["verdict"], (s: string) => string> = {
   accepted: chalk.green,
@@ -30,6 +27,11 @@ export function registerLog(program: Command): void {
         cmd: Command,
       ) => {
         const home = resolveHome(cmd.optsWithGlobals().home);
+        const [{ prepareHome }, { findRecord, readLog }, { mossCommits, verifyLog }] = await Promise.all([
+          import("./prepare-home.ts"),
+          import("../log/evolution-log.ts"),
+          import("../log/verify-log.ts"),
+        ]);
         await prepareHome(home);
         if (flags.verify) {
           const result = await verifyLog(home);

@@ -1,7 +1,6 @@
 import { Command, CommanderError } from "commander";
-import { UsageError } from "../config/load-config.ts";
+import { UsageError } from "../errors.ts";
 import { registerDemo } from "./demo-command.ts";
-import { makeEvolveHook } from "./evolve-hook.ts";
 import { registerHomeCommands } from "./home-commands.ts";
 import { registerLog } from "./log-command.ts";
 import { registerRun } from "./run-command.ts";
@@ -14,13 +13,15 @@ export async function main(argv: string[]): Promise<number> {
     .option("--home <dir>", "the agent home (default: $MOSS_HOME, else the moss checkout)")
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  registerRun(program, (flags) =>
-    makeEvolveHook({
+  // Commands load their heavy modules (SDKs, zod, git) only when they run: `moss --help` stays fast.
+  registerRun(program, (flags) => async (input) => {
+    const { makeEvolveHook } = await import("./evolve-hook.ts");
+    return makeEvolveHook({
       depth: flags.depth as "shallow" | "standard" | "deep",
       yes: Boolean(flags.yes),
       ...(flags.patcherCmd ? { patcherCmd: flags.patcherCmd } : {}),
-    }),
-  );
+    })(input);
+  });
   registerRuns(program);
   registerLog(program);
   registerHomeCommands(program);

@@ -1,11 +1,9 @@
 import chalk from "chalk";
 import type { Command } from "commander";
-import { loadConfig, UsageError } from "../config/load-config.ts";
-import { ModelRegistry } from "../models/model-registry.ts";
-import { runTask } from "../run/run-task.ts";
+import { UsageError } from "../errors.ts";
+import type { ModelRegistry } from "../models/model-registry.ts";
 import { colorDiff, fmtTokens, fmtUsd } from "./format.ts";
 import { resolveHome } from "./home.ts";
-import { prepareHome } from "./prepare-home.ts";
 
 export interface RunFlags {
   workspace: string;
@@ -49,6 +47,12 @@ export function registerRun(program: Command, makeHook: (flags: RunFlags) => Evo
       if (!["shallow", "standard", "deep"].includes(flags.depth)) {
         throw new UsageError(`--depth must be shallow, standard or deep, got "${flags.depth}"`);
       }
+      const [{ loadConfig }, { ModelRegistry }, { runTask }, { prepareHome }] = await Promise.all([
+        import("../config/load-config.ts"),
+        import("../models/model-registry.ts"),
+        import("../run/run-task.ts"),
+        import("./prepare-home.ts"),
+      ]);
       await prepareHome(home, (l) => process.stderr.write(`moss: ${l}\n`));
       const { config } = loadConfig({
         home,

@@ -1,6 +1,5 @@
 import chalk from "chalk";
 import type { Command } from "commander";
-import { listRunRecords } from "../run/run-record.ts";
 import { fmtUsd } from "./format.ts";
 import { resolveHome } from "./home.ts";
 
@@ -9,8 +8,9 @@ export function registerRuns(program: Command): void {
     .command("runs")
     .description("list the recorded runs of this home")
     .option("--json", "print JSON")
-    .action((flags: { json?: boolean }, cmd: Command) => {
+    .action(async (flags: { json?: boolean }, cmd: Command) => {
       const home = resolveHome(cmd.optsWithGlobals().home);
+      const { listRunRecords } = await import("../run/run-record.ts");
       const { records, broken } = listRunRecords(home);
       if (flags.json) {
         console.log(JSON.stringify(records.map(({ diff: _d, checkOutputTail: _c, ...r }) => r)));

@@ -2,9 +2,9 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { type Config, ConfigSchema } from "./config-schema.ts";
 
-export class UsageError extends Error {
-  readonly code = "USAGE";
-}
+export { UsageError } from "../errors.ts";
+
+import { UsageError } from "../errors.ts";
 
 export const CONFIG_FILE = "moss.config.json";
 

@@ -1,7 +1,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { UsageError } from "../config/load-config.ts";
+import { UsageError } from "../errors.ts";
 import { parseTestCounts, type TestCounts } from "./test-counts.ts";
 
 export interface CheckResult {

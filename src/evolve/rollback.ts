@@ -1,6 +1,6 @@
 import type { Config } from "../config/config-schema.ts";
-import { UsageError } from "../config/load-config.ts";
 import { emptyUsage } from "../contract/index.ts";
+import { UsageError } from "../errors.ts";
 import { assertAgentSrcClean, headBranch, readRef } from "../git/ratchet.ts";
 import { git } from "../git/repo.ts";
 import { createWorktree } from "../git/worktree.ts";

@@ -8,7 +8,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import path from "node:path";
-import { UsageError } from "../config/load-config.ts";
+import { UsageError } from "../errors.ts";
 import { commitIn } from "../git/ratchet.ts";
 import { git } from "../git/repo.ts";
 

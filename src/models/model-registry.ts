@@ -1,7 +1,7 @@
 import type { Config, RoleName } from "../config/config-schema.ts";
-import { UsageError } from "../config/load-config.ts";
 import type { ModelRequest, ModelTurn, Usage } from "../contract/index.ts";
 import { addUsage, emptyUsage } from "../contract/index.ts";
+import { UsageError } from "../errors.ts";
 import { createAnthropicProvider } from "./anthropic-provider.ts";
 import { CassettePlayer, CassetteRecorder, readCassette } from "./cassette.ts";
 import { createOpenAIProvider } from "./openai-provider.ts";

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import type { Config } from "../config/config-schema.ts";
-import { UsageError } from "../config/load-config.ts";
+import { UsageError } from "../errors.ts";
 import { assertCheckRunnable } from "../evaluate/check-command.ts";
 import { headCommit } from "../git/repo.ts";
 import type { ModelRegistry } from "../models/model-registry.ts";

@@ -1,6 +1,6 @@
 import { copyFileSync, lstatSync, mkdirSync, readlinkSync, symlinkSync } from "node:fs";
 import path from "node:path";
-import { UsageError } from "../config/load-config.ts";
+import { UsageError } from "../errors.ts";
 import { listWorkspaceFiles } from "./file-list.ts";
 
 /**
