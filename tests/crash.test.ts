@@ -52,7 +52,7 @@ function runUntilKilled(home: string, fault: string): Promise<{ pid: number; sig
 // Each fault point is a step of evolution, gating, logging or promotion where a power cut can land.
 const FAULTS = [
   "write:evolution-log",
-  "gate:typechecked",
+  "gate:tested",
   "promote:start",
   "promote:committed",
   "promote:ref-moved",

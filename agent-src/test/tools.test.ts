@@ -113,11 +113,11 @@ describe("run_command", () => {
   it("kills the whole process group on timeout", async () => {
     const marker = path.join(root, "survived");
     const out = await call("run_command", {
-      command: `(sleep 1; touch ${marker}) & sleep 30`,
-      timeout_ms: 200,
+      command: `(sleep 0.4; touch ${marker}) & sleep 30`,
+      timeout_ms: 100,
     });
-    expect(out.content).toMatch(/timed out after 200 ms/);
-    await new Promise((r) => setTimeout(r, 1300));
+    expect(out.content).toMatch(/timed out after 100 ms/);
+    await new Promise((r) => setTimeout(r, 700));
     expect(() => readFileSync(marker)).toThrow();
   });
   it("keeps the head and tail of long output", async () => {

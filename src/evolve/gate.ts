@@ -14,41 +14,43 @@ export async function runGate(dir: string, timeoutMs: number): Promise<GateResul
   const t0 = Date.now();
   const tsc = path.join(dir, "node_modules", "typescript", "bin", "tsc");
   const vitest = path.join(dir, "node_modules", "vitest", "vitest.mjs");
-  const typecheck = await run(
-    process.execPath,
-    [tsc, "-p", "agent-src/tsconfig.json", "--noEmit"],
-    dir,
-    timeoutMs,
-  );
-  const typecheckResult = { passed: typecheck.code === 0, output: normalize(typecheck.output).slice(-4000) };
-  if (!typecheckResult.passed) {
-    return {
-      passed: false,
-      typecheck: typecheckResult,
-      tests: [],
-      summary: "typecheck failed",
-      ms: Date.now() - t0,
-    };
-  }
-  faultPoint("gate:typechecked");
   const out = makeTempDir("gate");
   const report = path.join(out, "report.json");
   try {
-    const vt = await run(
-      process.execPath,
-      [vitest, "run", "agent-src", "--root", dir, "--reporter=json", `--outputFile=${report}`],
-      dir,
-      timeoutMs,
-    );
+    // Typecheck and tests run side by side; the verdict needs both.
+    const [typecheck, vt] = await Promise.all([
+      run(process.execPath, [tsc, "-p", "agent-src/tsconfig.json", "--noEmit"], dir, timeoutMs),
+      run(
+        process.execPath,
+        [
+          vitest,
+          "run",
+          "agent-src",
+          "--root",
+          dir,
+          "--pool=threads",
+          "--reporter=json",
+          `--outputFile=${report}`,
+        ],
+        dir,
+        timeoutMs,
+      ),
+    ]);
+    faultPoint("gate:tested");
+    const typecheckResult = {
+      passed: typecheck.code === 0,
+      output: normalize(typecheck.output).slice(-4000),
+    };
     const tests = existsSync(report) ? readReport(report, dir) : [];
     const failed = tests.filter((t) => t.status === "failed");
     const passedCount = tests.filter((t) => t.status === "passed").length;
-    const passed = vt.code === 0 && tests.length > 0 && failed.length === 0;
-    const summary = vt.timedOut
+    const passed = typecheckResult.passed && vt.code === 0 && tests.length > 0 && failed.length === 0;
+    const testSummary = vt.timedOut
       ? `the agent's tests ran past ${timeoutMs} ms`
       : tests.length === 0
         ? `no test results (vitest exited ${vt.code}): ${normalize(vt.output).slice(-600)}`
         : `${passedCount} passed, ${failed.length} failed${failed.length ? `: ${failed.map((f) => f.name).join("; ")}` : ""}`;
+    const summary = typecheckResult.passed ? testSummary : `typecheck failed; tests: ${testSummary}`;
     return { passed, typecheck: typecheckResult, tests, summary, ms: Date.now() - t0 };
   } finally {
     rmSync(out, { recursive: true, force: true });
