@@ -21,8 +21,11 @@ import { createWorktree } from "../src/git/worktree.ts";
 import { initHome } from "../src/home/init-home.ts";
 import { readLog } from "../src/log/evolution-log.ts";
 import type { Provider } from "../src/models/provider.ts";
+import { sandboxAvailable } from "../src/sandbox/sandbox.ts";
 
 const quick = process.argv.includes("--quick");
+/** The real path sandboxes the agent and the gate; without bubblewrap the bench says so and runs bare. */
+const SANDBOX = sandboxAvailable().ok ? { maxProcs: 512, memoryMb: 4096 } : null;
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
@@ -85,7 +88,7 @@ function timingProvider(turns: number) {
 }
 
 async function main() {
-  console.error("moss bench\n");
+  console.error(`moss bench (sandbox: ${SANDBOX ? "bubblewrap" : "none, bubblewrap is not available"})\n`);
   // 1. moss --help against a bare node start.
   const node = timeCommand(process.execPath, ["-e", ""], 10);
   const help = timeCommand(process.execPath, [path.join(packageRoot, "bin/moss.js"), "--help"], 10);
@@ -110,6 +113,7 @@ async function main() {
       task: "bench",
       limits,
       provider: t.provider,
+      sandbox: SANDBOX,
     });
     starts.push(t.firstCallAt() - t0);
   }
@@ -133,6 +137,7 @@ async function main() {
     limits,
     provider: child.provider,
     onEvent: () => {},
+    sandbox: SANDBOX,
   });
   const inproc = timingProvider(N);
   await runAgentLoop({
@@ -172,7 +177,7 @@ async function main() {
       maxPatchBytes: 65536,
       taskFileNames: [],
     });
-    const gate = await runGate(wt.dir, 300_000);
+    const gate = await runGate(wt.dir, 300_000, SANDBOX);
     if (!scope.result.passed || !gate.passed) throw new Error(`bench gate failed: ${gate.summary}`);
     await wt.remove();
     gateTimes.push(performance.now() - t);
@@ -215,7 +220,13 @@ async function main() {
   // 5. The demo's whole cycle with replayed models: all of it is non-model time.
   const demoDir = path.join(mkdtempSync(path.join(os.tmpdir(), "moss-bench-demo-")), "d");
   mkdirSync(demoDir);
-  const demo = await runDemo({ packageRoot, dir: demoDir, source: { replay: DEMO_CASSETTE }, out: () => {} });
+  const demo = await runDemo({
+    packageRoot,
+    dir: demoDir,
+    source: { replay: DEMO_CASSETTE },
+    out: () => {},
+    sandbox: SANDBOX,
+  });
   const attempts = demo.rejected + 1 + 1; // rejected + accepted evolution attempts + the rollback
   const perRecord = readLog(demo.home).map((e) => e.record.timings.totalMs ?? 0);
   report(

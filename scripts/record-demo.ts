@@ -13,6 +13,7 @@ const cassette = path.join(packageRoot, "src", "demo", "demo.cassette.json");
 rmSync(cassette, { force: true });
 const result = await runDemo({
   packageRoot,
+  sandbox: null,
   source: {
     record: cassette,
     providers: {

@@ -89,6 +89,7 @@ describe("the agent child process", () => {
       task: "t",
       limits: { ...limits, wallClockMs: 300 },
       provider: idle,
+      graceMs: 200,
     });
     expect(result.exitReason).toBe("agent_hang");
     expect(Date.now() - t0).toBeLessThan(20_000);

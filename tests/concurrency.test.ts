@@ -17,6 +17,7 @@ import { repoRoot } from "./helpers/workspaces.ts";
 
 const sh = (cwd: string, ...args: string[]) => execFileSync("git", args, { cwd, encoding: "utf8" }).trim();
 const config = ConfigSchema.parse({});
+const LIMITS = { maxProcs: 512, memoryMb: 4096 };
 
 function draft(id: string, parent: string, diff: string): RecordDraft {
   return {
@@ -57,7 +58,15 @@ describe("candidates built on an outdated head", () => {
     const opts = { allowPaths: ["agent-src/"], maxPatchBytes: 65536, taskFileNames: [] };
     const da = draft("ev-a", parent, (await checkScope(a.dir, opts)).diff);
     const db = draft("ev-b", parent, (await checkScope(b.dir, opts)).diff);
-    const common = { home, branch: "main", config, subject: "s", trailers: {}, taskFileNames: [] };
+    const common = {
+      home,
+      branch: "main",
+      config,
+      subject: "s",
+      trailers: {},
+      taskFileNames: [],
+      sandbox: LIMITS,
+    };
 
     const first = await withHomeLock(home, () => promoteCandidate({ ...common, worktree: a, draft: da }));
     expect(first.ok).toBe(true);

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { rmSync } from "node:fs";
+import { realpathSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { createInterface } from "node:readline";
@@ -19,6 +19,8 @@ import {
 } from "../contract/index.ts";
 import { makeTempDir } from "../git/temp-dirs.ts";
 import type { Provider } from "../models/provider.ts";
+import { watchTree } from "../sandbox/resource-watch.ts";
+import { makeWritableForSandbox, type SandboxSpec, sandboxUid, wrapInSandbox } from "../sandbox/sandbox.ts";
 import { childEnv } from "./child-env.ts";
 
 export interface AgentRunOptions {
@@ -33,6 +35,15 @@ export interface AgentRunOptions {
   signal?: AbortSignal;
   /** Time allowed from spawn to the child's `ready`. */
   startTimeoutMs?: number;
+  /** Extra time past the wall clock before the harness kills the child. */
+  graceMs?: number;
+  /** Run inside a bubblewrap sandbox with these limits; null runs the agent unsandboxed. */
+  sandbox?: SandboxLimits | null;
+}
+
+export interface SandboxLimits {
+  maxProcs: number;
+  memoryMb: number;
 }
 
 export interface AgentRunResult extends AgentResult {
@@ -42,6 +53,10 @@ export interface AgentRunResult extends AgentResult {
 
 const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
 const GRACE_MS = 15_000;
+/** The harness's own node_modules (tsx and the agent's dependencies), mounted read-only. */
+const harnessModules = realpathSync(
+  path.join(path.dirname(createRequire(import.meta.url).resolve("tsx")), "..", ".."),
+);
 
 /**
  * Runs the agent from `agentDir` in a child process and serves its model calls. Resolves with a
@@ -51,16 +66,14 @@ const GRACE_MS = 15_000;
 export function runAgentProcess(opts: AgentRunOptions): Promise<AgentRunResult> {
   const started = Date.now();
   const privateHome = makeTempDir("agent-home");
-  const child = spawn(
-    process.execPath,
-    ["--import", tsxLoader, path.join(opts.agentDir, "agent-src", "main.ts")],
-    {
-      cwd: opts.workspace,
-      env: childEnv(process.env, privateHome),
-      stdio: ["pipe", "pipe", "pipe"],
-      detached: true,
-    },
-  );
+  const argv = ["--import", tsxLoader, path.join(opts.agentDir, "agent-src", "main.ts")];
+  const launch = opts.sandbox ? sandboxed(opts, argv) : { command: process.execPath, args: argv };
+  const child = spawn(launch.command, launch.args, {
+    cwd: opts.workspace,
+    env: childEnv(process.env, privateHome),
+    stdio: ["pipe", "pipe", "pipe"],
+    detached: true,
+  });
   let stderr = "";
   child.stderr?.on("data", (chunk: Buffer) => {
     stderr = (stderr + chunk.toString("utf8")).slice(-8000);
@@ -76,6 +89,7 @@ export function runAgentProcess(opts: AgentRunOptions): Promise<AgentRunResult> 
       settled = true;
       clearTimeout(startTimer);
       clearTimeout(wallTimer);
+      stopWatch();
       opts.signal?.removeEventListener("abort", onAbort);
       killTree(child);
       rmSync(privateHome, { recursive: true, force: true });
@@ -103,6 +117,13 @@ export function runAgentProcess(opts: AgentRunOptions): Promise<AgentRunResult> 
         ),
       opts.limits.wallClockMs + GRACE_MS,
     );
+    const limits = opts.sandbox;
+    const stopWatch =
+      limits && child.pid
+        ? watchTree(child.pid, { maxRssMb: limits.memoryMb, maxProcs: limits.maxProcs }, (why) =>
+            fail("sandbox_limit", `the agent ${why} and was killed`),
+          )
+        : () => {};
     const onAbort = () => fail("aborted", "interrupted");
     opts.signal?.addEventListener("abort", onAbort, { once: true });
     if (opts.signal?.aborted) onAbort();
@@ -148,6 +169,26 @@ export function runAgentProcess(opts: AgentRunOptions): Promise<AgentRunResult> 
       }
     });
   });
+}
+
+/** The agent sees its agent-src and contract read-only, its workspace read-write, nothing else. */
+function sandboxed(opts: AgentRunOptions, argv: string[]) {
+  const uid = sandboxUid();
+  makeWritableForSandbox(opts.workspace, uid);
+  const spec: SandboxSpec = {
+    readOnly: [
+      path.join(opts.agentDir, "agent-src"),
+      path.join(opts.agentDir, "src", "contract"),
+      path.join(opts.agentDir, "package.json"),
+      path.join(opts.agentDir, "node_modules"),
+      harnessModules,
+    ],
+    writable: [opts.workspace],
+    cwd: opts.workspace,
+    maxProcs: opts.sandbox!.maxProcs,
+    uid,
+  };
+  return wrapInSandbox(process.execPath, argv, spec);
 }
 
 function parseLine(line: string): AgentToHarness | null {

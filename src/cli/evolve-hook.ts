@@ -31,7 +31,7 @@ export function consentFor(yes: boolean): Consent | null {
 
 /** After a failed run: evolve the agent, and when a candidate lands, retry the task with it. */
 export function makeEvolveHook(flags: EvolveFlags): EvolveHook {
-  return async ({ home, record, config, models, json, signal }) => {
+  return async ({ home, record, config, models, json, signal, sandbox }) => {
     const say = json
       ? () => {}
       : (line: string) => process.stderr.write(chalk.magenta(`moss evolve: ${line}\n`));
@@ -47,6 +47,7 @@ export function makeEvolveHook(flags: EvolveFlags): EvolveHook {
       ...(flags.patcherCmd ? { patcherCmd: flags.patcherCmd } : {}),
       signal,
       say,
+      sandbox,
     });
     const summary: EvolutionSummary = {
       attempts: outcome.records.map((r) => ({ id: r.id, verdict: r.verdict, reason: r.reason })),
@@ -65,6 +66,7 @@ export function makeEvolveHook(flags: EvolveFlags): EvolveHook {
         config,
         models,
         apply: true,
+        sandbox,
         signal,
       });
       summary.retry = { runId: retry.runId, score: retry.score, passed: retry.passed };

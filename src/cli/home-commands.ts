@@ -18,12 +18,14 @@ export function registerHomeCommands(program: Command): void {
     .command("rollback")
     .description("restore agent-src to a known-good state as a new, gated commit")
     .argument("<rev>", "an evolution id from `moss log`, or a commit of the head branch")
-    .action(async (rev: string, _flags: unknown, cmd: Command) => {
+    .option("--no-sandbox", "run the gate without the bubblewrap sandbox (not recommended)")
+    .action(async (rev: string, flags: { sandbox: boolean }, cmd: Command) => {
       const home = resolveHome(cmd.optsWithGlobals().home);
-      const { prepareHome, loadConfig, rollback, applyPending } = await heavy();
+      const { prepareHome, loadConfig, rollback, applyPending, resolveSandbox } = await heavy();
       await prepareHome(home);
       const { config } = loadConfig({ home });
-      const result = await rollback(home, rev, config);
+      const sandbox = resolveSandbox(config, !flags.sandbox, (l) => process.stderr.write(`moss: ${l}\n`));
+      const result = await rollback(sandbox, home, rev, config);
       console.log(
         chalk.green(
           `rolled agent-src back to ${result.target.slice(0, 10)}: new head ${result.commit.slice(0, 10)} (${result.record.id})`,
@@ -35,12 +37,14 @@ export function registerHomeCommands(program: Command): void {
     .command("apply")
     .description("promote a pending candidate, after re-running its checks against the current head")
     .argument("<id>", "the pending evolution id")
-    .action(async (id: string, _flags: unknown, cmd: Command) => {
+    .option("--no-sandbox", "run the gate without the bubblewrap sandbox (not recommended)")
+    .action(async (id: string, flags: { sandbox: boolean }, cmd: Command) => {
       const home = resolveHome(cmd.optsWithGlobals().home);
-      const { prepareHome, loadConfig, rollback, applyPending } = await heavy();
+      const { prepareHome, loadConfig, rollback, applyPending, resolveSandbox } = await heavy();
       await prepareHome(home);
       const { config } = loadConfig({ home });
-      const result = await applyPending(home, id, config);
+      const sandbox = resolveSandbox(config, !flags.sandbox, (l) => process.stderr.write(`moss: ${l}\n`));
+      const result = await applyPending(sandbox, home, id, config);
       if (result.ok)
         console.log(
           chalk.green(`promoted ${id}: new head ${result.commit?.slice(0, 10)} (${result.record.id})`),
@@ -51,11 +55,13 @@ export function registerHomeCommands(program: Command): void {
 }
 
 async function heavy() {
-  const [{ prepareHome }, { loadConfig }, { rollback }, { applyPending }] = await Promise.all([
-    import("./prepare-home.ts"),
-    import("../config/load-config.ts"),
-    import("../evolve/rollback.ts"),
-    import("../evolve/apply-pending.ts"),
-  ]);
-  return { prepareHome, loadConfig, rollback, applyPending };
+  const [{ prepareHome }, { loadConfig }, { rollback }, { applyPending }, { resolveSandbox }] =
+    await Promise.all([
+      import("./prepare-home.ts"),
+      import("../config/load-config.ts"),
+      import("../evolve/rollback.ts"),
+      import("../evolve/apply-pending.ts"),
+      import("../sandbox/resolve-sandbox.ts"),
+    ]);
+  return { prepareHome, loadConfig, rollback, applyPending, resolveSandbox };
 }

@@ -17,10 +17,12 @@ export interface RunFlags {
   home?: string;
   apply: boolean;
   evolve: boolean;
+  sandbox: boolean;
   maxTurns?: string;
   depth: string;
   patcherCmd?: string;
   yes?: boolean;
+  allowEscalation?: boolean;
 }
 
 export function registerRun(program: Command, makeHook: (flags: RunFlags) => EvolveHook): void {
@@ -39,9 +41,14 @@ export function registerRun(program: Command, makeHook: (flags: RunFlags) => Evo
     .option("--config <file>", "config file (default: moss.config.json in the home)")
     .option("--no-apply", "never change the workspace, even when the attempt passes")
     .option("--no-evolve", "do not improve the agent when the run fails")
+    .option("--no-sandbox", "run agent code without the bubblewrap sandbox (not recommended)")
     .option("--depth <depth>", "evolution depth: shallow, standard or deep", "standard")
     .option("--patcher-cmd <cli>", 'an external coding-agent CLI that writes the patch (e.g. "claude -p")')
     .option("-y, --yes", "promote an improvement that passes every check without asking")
+    .option(
+      "--allow-escalation",
+      "consent to patches that add env, network or process access or raise the agent's limits",
+    )
     .action(async (task: string, flags: RunFlags, cmd: Command) => {
       const home = resolveHome(cmd.optsWithGlobals().home);
       if (!["shallow", "standard", "deep"].includes(flags.depth)) {
@@ -59,6 +66,7 @@ export function registerRun(program: Command, makeHook: (flags: RunFlags) => Evo
         ...(flags.config ? { file: flags.config } : {}),
         overrides: (raw) => {
           if (flags.threshold !== undefined) raw.threshold = numberFlag("--threshold", flags.threshold);
+          if (flags.allowEscalation) raw.evolve = { ...(raw.evolve as object), allowEscalation: true };
           if (flags.maxTurns !== undefined) {
             raw.limits = { ...(raw.limits as object), maxTurns: numberFlag("--max-turns", flags.maxTurns) };
           }
@@ -68,6 +76,8 @@ export function registerRun(program: Command, makeHook: (flags: RunFlags) => Evo
         ...(flags.replay ? { replay: flags.replay } : {}),
         ...(flags.record ? { record: flags.record } : {}),
       });
+      const { resolveSandbox } = await import("../sandbox/resolve-sandbox.ts");
+      const sandbox = resolveSandbox(config, !flags.sandbox, (l) => process.stderr.write(`moss: ${l}\n`));
       const abort = new AbortController();
       const onSigint = () => {
         if (abort.signal.aborted) process.exit(130);
@@ -87,6 +97,7 @@ export function registerRun(program: Command, makeHook: (flags: RunFlags) => Evo
           config,
           models,
           apply: flags.apply,
+          sandbox,
           signal: abort.signal,
           ...(flags.json ? {} : { onEvent: progress }),
         });
@@ -99,6 +110,7 @@ export function registerRun(program: Command, makeHook: (flags: RunFlags) => Evo
             models,
             json: Boolean(flags.json),
             signal: abort.signal,
+            sandbox,
           });
         }
         if (flags.json) {
@@ -122,6 +134,7 @@ export type EvolveHook = (input: {
   models: ModelRegistry;
   json: boolean;
   signal: AbortSignal;
+  sandbox: import("../agent-host/agent-process.ts").SandboxLimits | null;
 }) => Promise<EvolutionSummary>;
 
 export interface EvolutionSummary {

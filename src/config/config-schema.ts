@@ -112,6 +112,16 @@ export const ConfigSchema = z
           .positive()
           .default(5 * 60_000),
         regressionLimit: z.number().int().nonnegative().default(5),
+        /** Consent to patches that add env, network or process access or raise the agent's limits. */
+        allowEscalation: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
+    sandbox: z
+      .object({
+        enabled: z.boolean().default(true),
+        maxProcs: z.number().int().min(16).default(512),
+        memoryMb: z.number().int().min(256).default(4096),
       })
       .strict()
       .prefault({}),

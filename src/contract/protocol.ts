@@ -16,6 +16,7 @@ export const ExitReasonSchema = z.enum([
   "agent_crash",
   "agent_hang",
   "protocol_error",
+  "sandbox_limit",
 ]);
 export type ExitReason = z.infer<typeof ExitReasonSchema>;
 

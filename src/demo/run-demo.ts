@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import chalk from "chalk";
+import type { SandboxLimits } from "../agent-host/agent-process.ts";
 import { ConfigSchema } from "../config/config-schema.ts";
 import { evolve } from "../evolve/cycle.ts";
 import { rollback } from "../evolve/rollback.ts";
@@ -37,7 +38,10 @@ export async function runDemo(opts: {
   dir?: string;
   source: ModelSource;
   out?: (line: string) => void;
+  /** Sandbox limits, or null to run the (replayed, moss-written) demo agent without one. */
+  sandbox: SandboxLimits | null;
 }): Promise<DemoResult> {
+  const sandbox = opts.sandbox;
   const out = opts.out ?? ((l: string) => console.log(l));
   const step = (n: number, text: string) => out(`\n${chalk.bold.cyan(`${n}.`)} ${chalk.bold(text)}`);
   const dir = opts.dir ? path.resolve(opts.dir) : mkdtempSync(path.join(os.tmpdir(), "moss-demo-"));
@@ -88,6 +92,7 @@ export async function runDemo(opts: {
     config,
     models,
     apply: true,
+    sandbox,
   });
   const r1 = first.record;
   out(
@@ -104,6 +109,7 @@ export async function runDemo(opts: {
     depth: "standard",
     consent: async () => true,
     say: (l) => out(chalk.magenta(`  ${l}`)),
+    sandbox,
   });
   if (!outcome.accepted)
     throw new Error(`the demo's evolution did not land a candidate: ${outcome.records.at(-1)?.reason}`);
@@ -118,6 +124,7 @@ export async function runDemo(opts: {
     config,
     models,
     apply: true,
+    sandbox,
   });
   const r2 = second.record;
   out(
@@ -132,7 +139,7 @@ export async function runDemo(opts: {
   }
 
   step(6, `moss rollback ${r1.agentCommit?.slice(0, 10)}   (back to the weak agent, as a new gated commit)`);
-  const rb = await rollback(home, r1.agentCommit!, config);
+  const rb = await rollback(sandbox, home, r1.agentCommit!, config);
   out(`rolled back: new head ${rb.commit.slice(0, 10)}; history kept (${readLog(home).length} log records)`);
   const verified = await verifyLog(home);
   out(

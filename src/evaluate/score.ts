@@ -16,6 +16,7 @@ const CAPS: Partial<Record<ExitReason, number>> = {
   agent_crash: 0,
   agent_hang: 0,
   protocol_error: 0,
+  sandbox_limit: 0,
   aborted: 0,
   model_error: 0.5,
   max_turns: 0.5,

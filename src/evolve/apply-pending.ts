@@ -1,5 +1,6 @@
 import { rmSync } from "node:fs";
 import path from "node:path";
+import type { SandboxLimits } from "../agent-host/agent-process.ts";
 import type { Config } from "../config/config-schema.ts";
 import { emptyUsage } from "../contract/index.ts";
 import { assertAgentSrcClean, headBranch, readRef } from "../git/ratchet.ts";
@@ -14,6 +15,7 @@ import { checkScope } from "./scope-check.ts";
 
 /** `moss apply <id>`: promotes a pending candidate after re-running scope and gate on the current head. */
 export async function applyPending(
+  sandbox: SandboxLimits | null,
   home: string,
   id: string,
   config: Config,
@@ -54,7 +56,7 @@ export async function applyPending(
           maxPatchBytes: config.evolve.maxPatchBytes,
           taskFileNames: [],
         });
-    const gate = scoped?.result.passed ? await runGate(wt.dir, config.evolve.gateTimeoutMs) : null;
+    const gate = scoped?.result.passed ? await runGate(wt.dir, config.evolve.gateTimeoutMs, sandbox) : null;
     const draft: RecordDraft = {
       ...draftBase,
       diff: scoped?.diff ?? pending.diff,
@@ -89,6 +91,7 @@ export async function applyPending(
           "Moss-Score-After": pending.after.join(","),
         },
         taskFileNames: [],
+        sandbox,
       }),
     );
     if (!result.ok) {

@@ -1,3 +1,4 @@
+import type { SandboxLimits } from "../agent-host/agent-process.ts";
 import type { Config } from "../config/config-schema.ts";
 import type { Usage } from "../contract/index.ts";
 import { addUsage, emptyUsage } from "../contract/index.ts";
@@ -40,6 +41,7 @@ export interface EvolveInput {
   patcherCmd?: string;
   signal?: AbortSignal;
   say?: (line: string) => void;
+  sandbox: SandboxLimits | null;
 }
 
 export interface EvolveOutcome {
@@ -164,6 +166,7 @@ export async function evolve(input: EvolveInput): Promise<EvolveOutcome> {
         allowPaths: config.evolve.allowPaths,
         maxPatchBytes: config.evolve.maxPatchBytes,
         taskFileNames,
+        allowEscalation: config.evolve.allowEscalation,
       });
       scope = scoped.result;
       diff = scoped.diff;
@@ -175,7 +178,7 @@ export async function evolve(input: EvolveInput): Promise<EvolveOutcome> {
 
       say(`attempt ${attempt}: gate (typecheck + agent tests)…`);
       t = Date.now();
-      gate = await runGate(wt.dir, config.evolve.gateTimeoutMs);
+      gate = await runGate(wt.dir, config.evolve.gateTimeoutMs, input.sandbox);
       timings.gateMs = Date.now() - t;
       if (!gate.passed) {
         const failures = gate.tests
@@ -189,7 +192,7 @@ export async function evolve(input: EvolveInput): Promise<EvolveOutcome> {
 
       say(`attempt ${attempt}: replaying the failed task on the candidate…`);
       t = Date.now();
-      const after = await replayRun(wt.dir, run, config, models, depth.trials, input.signal);
+      const after = await replayRun(wt.dir, run, config, models, depth.trials, input.sandbox, input.signal);
       replay = { task: run.task, runId: run.runId, before: run.score, after };
       timings.replayMs = Date.now() - t;
       if (!(mean(after) > run.score)) {
@@ -200,7 +203,7 @@ export async function evolve(input: EvolveInput): Promise<EvolveOutcome> {
       t = Date.now();
       let regressed: string | null = null;
       for (const r of regressionSuite(home, run, config.evolve.regressionLimit)) {
-        const scores = await replayRun(wt.dir, r, config, models, 1, input.signal);
+        const scores = await replayRun(wt.dir, r, config, models, 1, input.sandbox, input.signal);
         regression.push({ task: r.task, runId: r.runId, before: r.score, after: scores });
         if (Math.min(...scores) < r.score)
           regressed = `regression: "${r.task}" fell from ${r.score} to ${scores.join(", ")}`;
@@ -264,6 +267,7 @@ export async function evolve(input: EvolveInput): Promise<EvolveOutcome> {
             "Moss-Cost-Usd": draft.costUsd.toFixed(4),
           },
           taskFileNames,
+          sandbox: input.sandbox,
         }),
       );
       if (!promoted.ok) {

@@ -1,40 +1,64 @@
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import path from "node:path";
+import type { SandboxLimits } from "../agent-host/agent-process.ts";
 import { makeTempDir } from "../git/temp-dirs.ts";
 import type { GateResult, TestResult } from "../log/evolution-record.ts";
 import { faultPoint } from "../log/fault-point.ts";
+import { watchTree } from "../sandbox/resource-watch.ts";
+import {
+  makeReadableForSandbox,
+  makeWritableForSandbox,
+  sandboxUid,
+  wrapInSandbox,
+} from "../sandbox/sandbox.ts";
 import { normalize } from "./evidence.ts";
 
 /**
  * The gate: typecheck agent-src and run the agent's vitest tests in `dir` (a worktree with
  * node_modules linked). Passes only when the typecheck is clean and every test passes.
  */
-export async function runGate(dir: string, timeoutMs: number): Promise<GateResult> {
+export async function runGate(
+  dir: string,
+  timeoutMs: number,
+  sandbox: SandboxLimits | null = null,
+): Promise<GateResult> {
   const t0 = Date.now();
   const tsc = path.join(dir, "node_modules", "typescript", "bin", "tsc");
   const vitest = path.join(dir, "node_modules", "vitest", "vitest.mjs");
   const out = makeTempDir("gate");
   const report = path.join(out, "report.json");
+  // In the sandbox the worktree is read-only and only the report folder is writable.
+  const run = (args: string[]) => {
+    if (!sandbox) return runProcess(process.execPath, args, dir, timeoutMs);
+    makeReadableForSandbox(dir);
+    const uid = sandboxUid();
+    makeWritableForSandbox(out, uid);
+    const spec = {
+      readOnly: [dir, realpathSync(path.join(dir, "node_modules"))],
+      writable: [out],
+      cwd: dir,
+      maxProcs: sandbox.maxProcs,
+      uid,
+    };
+    const wrapped = wrapInSandbox(process.execPath, args, spec);
+    return runProcess(wrapped.command, wrapped.args, dir, timeoutMs, sandbox);
+  };
   try {
     // Typecheck and tests run side by side; the verdict needs both.
     const [typecheck, vt] = await Promise.all([
-      run(process.execPath, [tsc, "-p", "agent-src/tsconfig.json", "--noEmit"], dir, timeoutMs),
-      run(
-        process.execPath,
-        [
-          vitest,
-          "run",
-          "agent-src",
-          "--root",
-          dir,
-          "--pool=threads",
-          "--reporter=json",
-          `--outputFile=${report}`,
-        ],
+      run([tsc, "-p", "agent-src/tsconfig.json", "--noEmit"]),
+      run([
+        vitest,
+        "run",
+        "agent-src",
+        "--root",
         dir,
-        timeoutMs,
-      ),
+        "--configLoader=runner",
+        "--pool=threads",
+        "--reporter=json",
+        `--outputFile=${report}`,
+      ]),
     ]);
     faultPoint("gate:tested");
     const typecheckResult = {
@@ -45,11 +69,13 @@ export async function runGate(dir: string, timeoutMs: number): Promise<GateResul
     const failed = tests.filter((t) => t.status === "failed");
     const passedCount = tests.filter((t) => t.status === "passed").length;
     const passed = typecheckResult.passed && vt.code === 0 && tests.length > 0 && failed.length === 0;
-    const testSummary = vt.timedOut
-      ? `the agent's tests ran past ${timeoutMs} ms`
-      : tests.length === 0
-        ? `no test results (vitest exited ${vt.code}): ${normalize(vt.output).slice(-600)}`
-        : `${passedCount} passed, ${failed.length} failed${failed.length ? `: ${failed.map((f) => f.name).join("; ")}` : ""}`;
+    const testSummary = vt.killedBecause
+      ? `sandbox: ${vt.killedBecause}`
+      : vt.timedOut
+        ? `the agent's tests ran past ${timeoutMs} ms`
+        : tests.length === 0
+          ? `no test results (vitest exited ${vt.code}): ${normalize(vt.output).slice(-600)}`
+          : `${passedCount} passed, ${failed.length} failed${failed.length ? `: ${failed.map((f) => f.name).join("; ")}` : ""}`;
     const summary = typecheckResult.passed ? testSummary : `typecheck failed; tests: ${testSummary}`;
     return { passed, typecheck: typecheckResult, tests, summary, ms: Date.now() - t0 };
   } finally {
@@ -82,8 +108,13 @@ function readReport(file: string, dir: string): TestResult[] {
   );
 }
 
-function run(cmd: string, args: string[], cwd: string, timeoutMs: number) {
-  return new Promise<{ code: number | null; output: string; timedOut: boolean }>((resolve) => {
+function runProcess(cmd: string, args: string[], cwd: string, timeoutMs: number, limits?: SandboxLimits) {
+  return new Promise<{
+    code: number | null;
+    output: string;
+    timedOut: boolean;
+    killedBecause: string | null;
+  }>((resolve) => {
     const child = spawn(cmd, args, {
       cwd,
       detached: true,
@@ -97,17 +128,29 @@ function run(cmd: string, args: string[], cwd: string, timeoutMs: number) {
     child.stdout.on("data", add);
     child.stderr.on("data", add);
     let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
+    let killedBecause: string | null = null;
+    const kill = () => {
       try {
         process.kill(-child.pid!, "SIGKILL");
       } catch {
         // Gone.
       }
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      kill();
     }, timeoutMs);
+    const stopWatch =
+      limits && child.pid
+        ? watchTree(child.pid, { maxRssMb: limits.memoryMb, maxProcs: limits.maxProcs }, (why) => {
+            killedBecause = `the tests ${why} and were killed`;
+            kill();
+          })
+        : () => {};
     child.on("close", (code) => {
       clearTimeout(timer);
-      resolve({ code, output, timedOut });
+      stopWatch();
+      resolve({ code, output, timedOut, killedBecause });
     });
   });
 }

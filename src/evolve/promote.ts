@@ -1,5 +1,6 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import type { SandboxLimits } from "../agent-host/agent-process.ts";
 import type { Config } from "../config/config-schema.ts";
 import { commitIn, moveHead, readRef } from "../git/ratchet.ts";
 import { git } from "../git/repo.ts";
@@ -22,6 +23,7 @@ export interface PromoteInput {
   subject: string;
   trailers: Record<string, string>;
   taskFileNames: string[];
+  sandbox: SandboxLimits | null;
 }
 
 export type PromoteResult =
@@ -54,8 +56,9 @@ export async function promoteCandidate(input: PromoteInput): Promise<PromoteResu
         allowPaths: config.evolve.allowPaths,
         maxPatchBytes: config.evolve.maxPatchBytes,
         taskFileNames: input.taskFileNames,
+        allowEscalation: config.evolve.allowEscalation,
       });
-      const gate = await runGate(wt.dir, config.evolve.gateTimeoutMs);
+      const gate = await runGate(wt.dir, config.evolve.gateTimeoutMs, input.sandbox);
       draft = { ...draft, parentCommit: head, diff: scope.diff, scope: scope.result, gate };
       if (!scope.result.passed || !gate.passed) {
         const why = scope.result.passed ? gate.summary : scope.result.violations.join("; ");

@@ -1,3 +1,4 @@
+import type { SandboxLimits } from "../agent-host/agent-process.ts";
 import type { Config } from "../config/config-schema.ts";
 import type { ModelRegistry } from "../models/model-registry.ts";
 import { runAttempt } from "../run/attempt.ts";
@@ -10,6 +11,7 @@ export async function replayRun(
   config: Config,
   models: ModelRegistry,
   trials: number,
+  sandbox: SandboxLimits | null,
   signal?: AbortSignal,
 ): Promise<number[]> {
   const scores: number[] = [];
@@ -24,6 +26,7 @@ export async function replayRun(
       limits: config.limits,
       checkTimeoutMs: config.check.timeoutMs,
       executor: models.for("executor"),
+      sandbox,
       ...(run.rubric ? { judge: () => models.for("judge") } : {}),
       ...(signal ? { signal } : {}),
     });

@@ -1,3 +1,4 @@
+import type { SandboxLimits } from "../agent-host/agent-process.ts";
 import type { Config } from "../config/config-schema.ts";
 import { emptyUsage } from "../contract/index.ts";
 import { UsageError } from "../errors.ts";
@@ -17,6 +18,7 @@ import { promoteCandidate, type RecordDraft } from "./promote.ts";
  * Known-good: a commit that landed through moss, or one that was the head when moss evolved.
  */
 export async function rollback(
+  sandbox: SandboxLimits | null,
   home: string,
   rev: string,
   config: Config,
@@ -44,7 +46,7 @@ export async function rollback(
       "--",
       "agent-src",
     ]);
-    const gate = await runGate(wt.dir, config.evolve.gateTimeoutMs);
+    const gate = await runGate(wt.dir, config.evolve.gateTimeoutMs, sandbox);
     const draft: RecordDraft = {
       id: newEvolutionId(),
       kind: "rollback",
@@ -86,6 +88,7 @@ export async function rollback(
         subject: `moss: roll agent-src back to ${target.slice(0, 10)}`,
         trailers: { "Moss-Verdict": "accepted", "Moss-Rollback": target },
         taskFileNames: [],
+        sandbox,
       }),
     );
     if (!result.ok) throw new Error(`rollback not landed: ${result.reason}`);

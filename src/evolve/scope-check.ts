@@ -1,11 +1,14 @@
 import { git } from "../git/repo.ts";
 import type { ScopeResult } from "../log/evolution-record.ts";
+import { checkEscalation } from "./escalation-check.ts";
 
 export interface ScopeOptions {
   allowPaths: string[];
   maxPatchBytes: number;
   /** File names from the task's workspace: a patch that writes them in is hard-coding the task. */
   taskFileNames: string[];
+  /** The user consented to capability escalation (new env, network, process or limit use). */
+  allowEscalation?: boolean;
 }
 
 /** The candidate's diff against its base commit (staged in the worktree), in git's format. */
@@ -48,6 +51,10 @@ export async function checkScope(
   if (bytes > opts.maxPatchBytes)
     violations.push(`the diff is ${bytes} bytes, over the ${opts.maxPatchBytes}-byte cap`);
   violations.push(...(await testIntegrity(dir, files)));
+  const escalations = await checkEscalation(dir, files);
+  violations.push(
+    ...(opts.allowEscalation ? escalations.filter((e) => !e.startsWith("escalation:")) : escalations),
+  );
   const added = diff
     .split("\n")
     .filter((l) => l.startsWith("+") && !l.startsWith("+++"))

@@ -1,5 +1,5 @@
 import { appendFileSync, rmSync } from "node:fs";
-import { type AgentRunResult, runAgentProcess } from "../agent-host/agent-process.ts";
+import { type AgentRunResult, runAgentProcess, type SandboxLimits } from "../agent-host/agent-process.ts";
 import type { AgentLimits } from "../contract/index.ts";
 import { type CheckResult, runCheck } from "../evaluate/check-command.ts";
 import { judgeRubric, type Verdict } from "../evaluate/judge.ts";
@@ -27,6 +27,7 @@ export interface AttemptInput {
   /** Keep the scratch copy (the caller applies it, then removes it). */
   keepScratch?: boolean;
   onEvent?: (line: Record<string, unknown>) => void;
+  sandbox: SandboxLimits | null;
 }
 
 export interface AttemptResult {
@@ -64,6 +65,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
       task: input.task,
       limits: input.limits,
       provider: input.executor,
+      sandbox: input.sandbox,
       ...(input.signal ? { signal: input.signal } : {}),
       onEvent: (event) => log({ ...event }),
       onExchange: (request, turn, ms) =>

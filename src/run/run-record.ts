@@ -31,6 +31,8 @@ export const RunRecordSchema = z.object({
   timings: z.record(z.string(), z.number()),
   /** Where the starting state of the workspace is kept, for replay. */
   snapshot: z.string(),
+  /** How the agent was confined: "none" only when the user passed --no-sandbox. */
+  sandbox: z.enum(["bubblewrap", "none"]).default("none"),
 });
 export type RunRecord = z.infer<typeof RunRecordSchema>;
 

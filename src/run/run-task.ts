@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
+import type { SandboxLimits } from "../agent-host/agent-process.ts";
 import type { Config } from "../config/config-schema.ts";
 import { UsageError } from "../errors.ts";
 import { assertCheckRunnable } from "../evaluate/check-command.ts";
@@ -24,6 +25,7 @@ export interface RunTaskInput {
   apply: boolean;
   signal?: AbortSignal;
   onEvent?: (line: Record<string, unknown>) => void;
+  sandbox: SandboxLimits | null;
 }
 
 export interface RunTaskOutput {
@@ -70,6 +72,7 @@ export async function runTask(input: RunTaskInput): Promise<RunTaskOutput> {
     ...(judge ? { judge: () => judge } : {}),
     transcript: path.join(runDir, "transcript.jsonl"),
     keepScratch: true,
+    sandbox: input.sandbox,
     ...(input.signal ? { signal: input.signal } : {}),
     ...(input.onEvent ? { onEvent: input.onEvent } : {}),
   });
@@ -113,6 +116,7 @@ export async function runTask(input: RunTaskInput): Promise<RunTaskOutput> {
     checkOutputTail: attempt.check?.output.slice(-6000) ?? "",
     timings: { snapshotMs, ...attempt.timings, totalMs: Date.now() - t0 },
     snapshot,
+    sandbox: input.sandbox ? "bubblewrap" : "none",
   };
   saveRunRecord(input.home, record);
   return { record, attempt };

@@ -1,0 +1,26 @@
+import type { SandboxLimits } from "../agent-host/agent-process.ts";
+import type { Config } from "../config/config-schema.ts";
+import { UsageError } from "../errors.ts";
+import { sandboxAvailable } from "./sandbox.ts";
+
+/**
+ * The sandbox agent code and the gate will run in. Refuses (UsageError) when it cannot start,
+ * unless the user turned it off, and then says so every time.
+ */
+export function resolveSandbox(
+  config: Config,
+  noSandbox: boolean,
+  warn: (line: string) => void,
+): SandboxLimits | null {
+  if (noSandbox || !config.sandbox.enabled) {
+    warn("WARNING: running agent code WITHOUT a sandbox (--no-sandbox): it can read and write what you can");
+    return null;
+  }
+  const probe = sandboxAvailable();
+  if (!probe.ok) {
+    throw new UsageError(
+      `no sandbox can start here: ${probe.reason}. moss will not run agent code unsandboxed unless you pass --no-sandbox.`,
+    );
+  }
+  return { maxProcs: config.sandbox.maxProcs, memoryMb: config.sandbox.memoryMb };
+}

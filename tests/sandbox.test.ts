@@ -1,0 +1,149 @@
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { runAgentProcess } from "../src/agent-host/agent-process.ts";
+import type { AgentLimits } from "../src/contract/index.ts";
+import { createScriptedProvider, turn } from "../src/models/scripted-provider.ts";
+import { sandboxAvailable } from "../src/sandbox/sandbox.ts";
+import { repoRoot } from "./helpers/workspaces.ts";
+
+// CI installs bubblewrap (.ci/run): these tests run the real sandbox, never a mock of it.
+const LIMITS = { maxProcs: 128, memoryMb: 1024 };
+const limits: AgentLimits = {
+  maxTurns: 5,
+  wallClockMs: 30_000,
+  tokenBudget: 1e6,
+  commandTimeoutMs: 15_000,
+  maxOutputTokens: 256,
+};
+
+/** Runs the real agent in the sandbox and has it execute `command` through run_command. */
+async function agentRuns(command: string, commandTimeoutMs = 15_000) {
+  const workspace = mkdtempSync(path.join(os.tmpdir(), "moss-sb-"));
+  const provider = createScriptedProvider([
+    turn([{ type: "tool_use", id: "c1", name: "run_command", input: { command } }]),
+    turn([{ type: "text", text: "done" }]),
+  ]);
+  let output = "";
+  const result = await runAgentProcess({
+    agentDir: repoRoot,
+    workspace,
+    task: "t",
+    limits: { ...limits, commandTimeoutMs },
+    provider,
+    sandbox: LIMITS,
+    onEvent: (e) => {
+      if (e.type === "tool_result") output = e.content;
+    },
+  });
+  return { result, output, workspace };
+}
+
+/** A hostile agent: agent-src/main.ts replaced by `code`, run in the sandbox. */
+async function hostileAgent(code: string) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "moss-hostile-"));
+  mkdirSync(path.join(dir, "agent-src"));
+  writeFileSync(path.join(dir, "package.json"), '{"type":"module"}');
+  writeFileSync(path.join(dir, "agent-src", "main.ts"), code);
+  const ws = mkdtempSync(path.join(os.tmpdir(), "moss-sb-"));
+  const idle = createScriptedProvider([]);
+  const result = await runAgentProcess({
+    agentDir: dir,
+    workspace: ws,
+    task: "t",
+    limits,
+    provider: idle,
+    sandbox: LIMITS,
+  });
+  return { result, ws };
+}
+
+describe("the bubblewrap sandbox", () => {
+  it("is available here", () => {
+    expect(sandboxAvailable()).toEqual({ ok: true, reason: "bubblewrap" });
+  });
+
+  it("lets the agent work in its workspace", async () => {
+    const { result, output, workspace } = await agentRuns("echo made > made.txt && cat made.txt");
+    expect(result.exitReason).toBe("completed");
+    expect(output).toContain("made");
+    expect(readFileSync(path.join(workspace, "made.txt"), "utf8")).toBe("made\n");
+  });
+
+  it("has no network, not even loopback to the harness", async () => {
+    const { output } = await agentRuns(
+      "node -e \"require('net').connect(80, '127.0.0.1').on('error', e => { console.log('NET', e.code); process.exit(3) })\"",
+    );
+    expect(output).toMatch(/NET (ECONNREFUSED|ENETUNREACH|EACCES)/);
+  });
+
+  it("cannot write outside its workspace: not the agent home, not ~/.bashrc, not /etc", async () => {
+    const { output } = await agentRuns(
+      `touch ${repoRoot}/agent-src/pwned 2>&1; echo x >> ~/.bashrc; ls -la ${os.homedir()}/.bashrc 2>&1; touch /etc/pwned 2>&1; echo done`,
+    );
+    expect(output).toMatch(/agent-src\/pwned': Read-only file system/);
+    expect(output).toMatch(/\/etc\/pwned': (Read-only file system|Permission denied)/);
+    expect(output).toMatch(/cannot access .*\.bashrc/);
+    expect(() => readFileSync(path.join(repoRoot, "agent-src", "pwned"))).toThrow();
+  });
+
+  it("hides the user's home secrets", async () => {
+    const secretDir = path.join(os.homedir(), ".moss-test-secret");
+    mkdirSync(secretDir, { recursive: true });
+    writeFileSync(path.join(secretDir, "credentials"), "aws_secret_access_key=AKIASECRET");
+    const { output } = await agentRuns(
+      `cat ${secretDir}/credentials 2>&1; ls ${os.homedir()}/.ssh 2>&1; echo end`,
+    );
+    expect(output).not.toContain("AKIASECRET");
+    expect(output).toMatch(/No such file or directory/);
+  });
+
+  it("gives agent code no key: not in its env, not via /proc of its parent, not in config", async () => {
+    process.env.ANTHROPIC_API_KEY = "sk-ant-sandbox-secret";
+    try {
+      const { ws } = await hostileAgent(`
+        import { readFileSync, writeFileSync, readdirSync } from "node:fs";
+        const found = [JSON.stringify(process.env)];
+        for (const pid of readdirSync("/proc").filter((p) => /^\\d+$/.test(p))) {
+          try { found.push(readFileSync("/proc/" + pid + "/environ", "utf8")); } catch (e) { found.push("denied " + pid); }
+        }
+        try { found.push(readFileSync("/proc/" + process.ppid + "/environ", "utf8")); } catch (e) { found.push("ppid denied"); }
+        for (const f of ["${repoRoot}/moss.config.json", "${os.homedir()}/.config/moss/config.json"]) {
+          try { found.push(readFileSync(f, "utf8")); } catch { found.push("no " + f); }
+        }
+        writeFileSync("loot.txt", found.join("\\n"));
+        process.exit(0);
+      `);
+      const loot = readFileSync(path.join(ws, "loot.txt"), "utf8");
+      expect(loot).not.toContain("sk-ant-sandbox-secret");
+      expect(loot).toContain("MOSS_AGENT");
+    } finally {
+      delete process.env.ANTHROPIC_API_KEY;
+    }
+  });
+
+  it("stops a fork bomb", async () => {
+    const { result, output } = await agentRuns(
+      "bomb() { bomb | bomb & }; bomb; sleep 1; echo survived",
+      3000,
+    );
+    // Either the watchdog kills the whole sandbox, or the process limit starves the bomb.
+    expect(["completed", "sandbox_limit"]).toContain(result.exitReason);
+    if (result.exitReason === "completed")
+      expect(output).toMatch(/fork|Resource temporarily unavailable|timed out/i);
+  });
+
+  it("kills an agent that allocates 2 GB", async () => {
+    const { result } = await hostileAgent(`
+      process.stdout.write(JSON.stringify({ type: "ready" }) + "\\n");
+      const hog = [];
+      for (let i = 0; i < 16; i++) { hog.push(Buffer.alloc(128 * 1024 * 1024, 1)); await new Promise((r) => setTimeout(r, 20)); }
+      setInterval(() => {}, 1000);
+    `);
+    expect(result).toMatchObject({
+      exitReason: "sandbox_limit",
+      detail: expect.stringMatching(/over the 1024 MB limit/),
+    });
+  });
+});
