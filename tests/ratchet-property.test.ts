@@ -51,7 +51,7 @@ function candidate(kind: Kind, step: number) {
       return {
         edits: [
           { path: PROMPT, old_string: LAST, new_string: `${LAST}\n- SKILL ${step}` },
-          { path: SNAP, old_string: `${LAST}"`, new_string: `${LAST}\n- SKILL ${step}"` },
+          { path: SNAP, old_string: LAST, new_string: `${LAST}\n- SKILL ${step}` },
         ],
         new_files: [],
       };
@@ -165,7 +165,12 @@ describe("the ratchet, for any sequence of good, bad, regressing and no-op candi
           expect((await verifyLog(home)).ok).toBe(true);
         },
       ),
-      { numRuns: 4, endOnFailure: true },
+      {
+        numRuns: 4,
+        endOnFailure: true,
+        // Always try the sequences that stress stacking and undoing skills.
+        examples: [[["good", "noop", "good", "bad"]], [["good", "regress", "good"]]],
+      },
     );
   }, 600_000);
 });

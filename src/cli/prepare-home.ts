@@ -15,6 +15,6 @@ export async function prepareHome(home: string, say: (line: string) => void = ()
   if (note) say(note);
   removeTempFiles(home);
   const worktrees = await cleanStaleWorktrees(home);
-  const temps = cleanStaleTempDirs();
-  if (worktrees + temps > 0) say(`cleaned ${worktrees} stale worktree(s) and ${temps} temp folder(s)`);
+  cleanStaleTempDirs();
+  if (worktrees > 0) say(`removed ${worktrees} stale worktree(s) left by an interrupted moss`);
 }
