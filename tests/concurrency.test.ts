@@ -1,17 +1,16 @@
 import { execFile, execFileSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigSchema } from "../src/config/config-schema.ts";
 import { emptyUsage } from "../src/contract/index.ts";
-import { CHECK, TASK, WORKSPACE } from "../src/demo/demo-scenario.ts";
+import { CHECK, TASK } from "../src/demo/demo-scenario.ts";
 import { promoteCandidate, type RecordDraft } from "../src/evolve/promote.ts";
 import { checkScope } from "../src/evolve/scope-check.ts";
-import { makeTempDir } from "../src/git/temp-dirs.ts";
 import { createWorktree } from "../src/git/worktree.ts";
 import { readLog } from "../src/log/evolution-log.ts";
 import { withHomeLock } from "../src/log/home-lock.ts";
-import { makeHome } from "./helpers/homes.ts";
+import { demoWorkspace, makeHome } from "./helpers/homes.ts";
 import { moss, mossBin } from "./helpers/moss-cli.ts";
 import { repoRoot } from "./helpers/workspaces.ts";
 
@@ -106,12 +105,8 @@ describe("four moss processes evolving the same home at once", () => {
     const before = sh(home, "rev-parse", "main");
     const cassette = path.join(repoRoot, "src", "demo", "demo.cassette.json");
     const runs = await Promise.all(
-      [1, 2, 3, 4].map((i) => {
-        const ws = path.join(makeTempDir("gate"), `ws${i}`);
-        for (const [rel, content] of Object.entries(WORKSPACE)) {
-          mkdirSync(path.dirname(path.join(ws, rel)), { recursive: true });
-          writeFileSync(path.join(ws, rel), content);
-        }
+      [1, 2, 3, 4].map(() => {
+        const ws = demoWorkspace();
         return new Promise<string>((resolve) => {
           execFile(
             process.execPath,

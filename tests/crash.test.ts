@@ -1,27 +1,17 @@
 import { execFile, execFileSync } from "node:child_process";
-import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { CHECK, TASK, WORKSPACE } from "../src/demo/demo-scenario.ts";
+import { CHECK, TASK } from "../src/demo/demo-scenario.ts";
 import { runGate } from "../src/evolve/gate.ts";
-import { makeTempDir } from "../src/git/temp-dirs.ts";
 import { createWorktree } from "../src/git/worktree.ts";
-import { makeHome } from "./helpers/homes.ts";
+import { demoWorkspace, makeHome } from "./helpers/homes.ts";
 import { moss, mossBin } from "./helpers/moss-cli.ts";
 import { repoRoot } from "./helpers/workspaces.ts";
 
 const cassette = path.join(repoRoot, "src", "demo", "demo.cassette.json");
 const sh = (cwd: string, ...args: string[]) => execFileSync("git", args, { cwd, encoding: "utf8" }).trim();
-
-function demoWorkspace(): string {
-  const ws = path.join(makeTempDir("gate"), "ws");
-  for (const [rel, content] of Object.entries(WORKSPACE)) {
-    mkdirSync(path.dirname(path.join(ws, rel)), { recursive: true });
-    writeFileSync(path.join(ws, rel), content);
-  }
-  return ws;
-}
 
 /** Runs an evolving `moss run` that SIGKILLs itself at `fault`; resolves with its pid and signal. */
 function runUntilKilled(home: string, fault: string): Promise<{ pid: number; signal: string | null }> {

@@ -1,23 +1,14 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { CHECK, TASK, WORKSPACE } from "../src/demo/demo-scenario.ts";
-import { makeTempDir } from "../src/git/temp-dirs.ts";
-import { makeHome } from "./helpers/homes.ts";
+import { CHECK, TASK } from "../src/demo/demo-scenario.ts";
+import { demoWorkspace, makeHome } from "./helpers/homes.ts";
 import { moss } from "./helpers/moss-cli.ts";
 import { repoRoot } from "./helpers/workspaces.ts";
 
 const cassette = path.join(repoRoot, "src", "demo", "demo.cassette.json");
 
-function demoWorkspace(): string {
-  const ws = path.join(makeTempDir("gate"), "ws");
-  for (const [rel, content] of Object.entries(WORKSPACE)) {
-    mkdirSync(path.dirname(path.join(ws, rel)), { recursive: true });
-    writeFileSync(path.join(ws, rel), content);
-  }
-  return ws;
-}
 const head = (home: string) =>
   execFileSync("git", ["rev-parse", "main"], { cwd: home, encoding: "utf8" }).trim();
 

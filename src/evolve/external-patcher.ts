@@ -1,7 +1,7 @@
-import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { makeTempDir } from "../git/temp-dirs.ts";
+import { type GroupRunResult, runInGroup } from "../process/run-in-group.ts";
 
 /**
  * Runs an external coding-agent CLI (`claude -p`, `codex exec`, `opencode run`, ...) in the
@@ -13,40 +13,14 @@ export function runExternalPatcher(
   command: string,
   promptText: string,
   timeoutMs: number,
-): Promise<{ code: number | null; output: string; timedOut: boolean }> {
+): Promise<GroupRunResult> {
   const promptFile = path.join(makeTempDir("gate"), "prompt.md");
   writeFileSync(promptFile, promptText);
-  return new Promise((resolve) => {
-    const child = spawn("bash", ["-c", command], {
-      cwd: dir,
-      detached: true,
-      stdio: ["pipe", "pipe", "pipe"],
-      env: { ...process.env, MOSS_PROMPT_FILE: promptFile },
-    });
-    let output = "";
-    const add = (b: Buffer) => {
-      output = (output + b.toString("utf8")).slice(-20_000);
-    };
-    child.stdout.on("data", add);
-    child.stderr.on("data", add);
-    child.stdin.on("error", () => {});
-    child.stdin.end(promptText);
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      try {
-        process.kill(-child.pid!, "SIGKILL");
-      } catch {
-        // Gone.
-      }
-    }, timeoutMs);
-    child.on("error", (err) => {
-      clearTimeout(timer);
-      resolve({ code: 127, output: err.message, timedOut: false });
-    });
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, output, timedOut });
-    });
+  return runInGroup("bash", ["-c", command], {
+    cwd: dir,
+    timeoutMs,
+    env: { ...process.env, MOSS_PROMPT_FILE: promptFile },
+    input: promptText,
+    maxOutputChars: 20_000,
   });
 }

@@ -1,11 +1,10 @@
-import { spawn } from "node:child_process";
 import { existsSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import path from "node:path";
 import type { SandboxLimits } from "../agent-host/agent-process.ts";
 import { makeTempDir } from "../git/temp-dirs.ts";
 import type { GateResult, TestResult } from "../log/evolution-record.ts";
 import { faultPoint } from "../log/fault-point.ts";
-import { watchTree } from "../sandbox/resource-watch.ts";
+import { runInGroup } from "../process/run-in-group.ts";
 import {
   makeReadableForSandbox,
   makeWritableForSandbox,
@@ -70,7 +69,7 @@ export async function runGate(
     const passedCount = tests.filter((t) => t.status === "passed").length;
     const passed = typecheckResult.passed && vt.code === 0 && tests.length > 0 && failed.length === 0;
     const testSummary = vt.killedBecause
-      ? `sandbox: ${vt.killedBecause}`
+      ? `sandbox: the tests ${vt.killedBecause} and were killed`
       : vt.timedOut
         ? `the agent's tests ran past ${timeoutMs} ms`
         : tests.length === 0
@@ -109,48 +108,11 @@ function readReport(file: string, dir: string): TestResult[] {
 }
 
 function runProcess(cmd: string, args: string[], cwd: string, timeoutMs: number, limits?: SandboxLimits) {
-  return new Promise<{
-    code: number | null;
-    output: string;
-    timedOut: boolean;
-    killedBecause: string | null;
-  }>((resolve) => {
-    const child = spawn(cmd, args, {
-      cwd,
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, FORCE_COLOR: "0", CI: "1" },
-    });
-    let output = "";
-    const add = (b: Buffer) => {
-      output = (output + b.toString("utf8")).slice(-100_000);
-    };
-    child.stdout.on("data", add);
-    child.stderr.on("data", add);
-    let timedOut = false;
-    let killedBecause: string | null = null;
-    const kill = () => {
-      try {
-        process.kill(-child.pid!, "SIGKILL");
-      } catch {
-        // Gone.
-      }
-    };
-    const timer = setTimeout(() => {
-      timedOut = true;
-      kill();
-    }, timeoutMs);
-    const stopWatch =
-      limits && child.pid
-        ? watchTree(child.pid, { maxRssMb: limits.memoryMb, maxProcs: limits.maxProcs }, (why) => {
-            killedBecause = `the tests ${why} and were killed`;
-            kill();
-          })
-        : () => {};
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      stopWatch();
-      resolve({ code, output, timedOut, killedBecause });
-    });
+  return runInGroup(cmd, args, {
+    cwd,
+    timeoutMs,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, FORCE_COLOR: "0", CI: "1" },
+    maxOutputChars: 100_000,
+    ...(limits ? { watch: limits } : {}),
   });
 }

@@ -1,6 +1,6 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { PLANT, plantStep } from "../../src/demo/demo-scenario.ts";
+import { PLANT, plantStep, WORKSPACE } from "../../src/demo/demo-scenario.ts";
 import { commitIn } from "../../src/git/ratchet.ts";
 import { makeTempDir } from "../../src/git/temp-dirs.ts";
 import { initHome } from "../../src/home/init-home.ts";
@@ -18,4 +18,14 @@ export async function makeHome(opts: { planted?: boolean } = {}): Promise<string
     await commitIn(home, ["agent-src"], "plant the demo weakness");
   }
   return home;
+}
+
+/** A fresh copy of the demo's workspace (CRLF greeting.js and its check) in a temp folder. */
+export function demoWorkspace(): string {
+  const ws = path.join(makeTempDir("gate"), "ws");
+  for (const [rel, content] of Object.entries(WORKSPACE)) {
+    mkdirSync(path.dirname(path.join(ws, rel)), { recursive: true });
+    writeFileSync(path.join(ws, rel), content);
+  }
+  return ws;
 }
