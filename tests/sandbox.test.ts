@@ -1,4 +1,12 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -6,7 +14,9 @@ import { runAgentProcess } from "../src/agent-host/agent-process.ts";
 import type { AgentLimits } from "../src/contract/index.ts";
 import { createScriptedProvider, turn } from "../src/models/scripted-provider.ts";
 import { sandboxAvailable } from "../src/sandbox/sandbox.ts";
-import { repoRoot } from "./helpers/workspaces.ts";
+import { anthropicMessage, startFakeModelServer } from "./helpers/fake-model-server.ts";
+import { moss } from "./helpers/moss-cli.ts";
+import { makeWorkspace, mathProject, repoRoot } from "./helpers/workspaces.ts";
 
 // CI installs bubblewrap (.ci/run): these tests run the real sandbox, never a mock of it.
 const LIMITS = { maxProcs: 128, memoryMb: 1024 };
@@ -145,5 +155,67 @@ describe("the bubblewrap sandbox", () => {
       exitReason: "sandbox_limit",
       detail: expect.stringMatching(/over the 1024 MB limit/),
     });
+  });
+});
+
+describe("without bubblewrap", () => {
+  /** A PATH that has every program of this machine except bwrap. */
+  function pathWithoutBwrap(): string {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "moss-nobwrap-"));
+    for (const bin of (process.env.PATH ?? "").split(":").reverse()) {
+      let names: string[] = [];
+      try {
+        names = readdirSync(bin);
+      } catch {
+        continue;
+      }
+      for (const name of names) {
+        if (name === "bwrap") continue;
+        rmSync(path.join(dir, name), { force: true });
+        symlinkSync(path.join(bin, name), path.join(dir, name));
+      }
+    }
+    return dir;
+  }
+
+  it("refuses to run agent code, unless --no-sandbox, which it then reports on the run and in its record", async () => {
+    const PATH = pathWithoutBwrap();
+    const ws = makeWorkspace(mathProject);
+    const refused = await moss(["run", "fix add", "-w", ws, "--check", "node --test", "--no-evolve"], {
+      PATH,
+      ANTHROPIC_API_KEY: "sk-test",
+    });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(
+      /no sandbox can start here: .*install bubblewrap.*unless you pass --no-sandbox/,
+    );
+
+    const server = await startFakeModelServer([
+      {
+        body: anthropicMessage([
+          {
+            type: "tool_use",
+            name: "edit_file",
+            input: { path: "src/math.js", old_string: "a - b", new_string: "a + b" },
+          },
+        ]),
+      },
+      { body: anthropicMessage([{ type: "text", text: "fixed" }]) },
+    ]);
+    try {
+      const r = await moss(
+        ["run", "fix add", "-w", ws, "--check", "node --test", "--no-evolve", "--no-sandbox", "--json"],
+        {
+          PATH,
+          ANTHROPIC_API_KEY: "sk-test",
+          ANTHROPIC_BASE_URL: server.url,
+        },
+      );
+      expect(r.code).toBe(0);
+      expect(r.stderr).toMatch(/WARNING: running agent code WITHOUT a sandbox/);
+      expect(JSON.parse(r.stdout)).toMatchObject({ passed: true, sandbox: "none" });
+    } finally {
+      await server.close();
+    }
   });
 });

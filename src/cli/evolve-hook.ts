@@ -12,6 +12,7 @@ export interface EvolveFlags {
   depth: Depth;
   yes: boolean;
   patcherCmd?: string;
+  trials?: number;
 }
 
 /** A terminal prompt when there is a terminal, else null (the candidate is kept pending). */
@@ -45,6 +46,7 @@ export function makeEvolveHook(flags: EvolveFlags): EvolveHook {
       depth: flags.depth,
       consent: consentFor(flags.yes),
       ...(flags.patcherCmd ? { patcherCmd: flags.patcherCmd } : {}),
+      ...(flags.trials ? { trials: flags.trials } : {}),
       signal,
       say,
       sandbox,

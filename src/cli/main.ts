@@ -20,6 +20,7 @@ export async function main(argv: string[]): Promise<number> {
       depth: flags.depth as "shallow" | "standard" | "deep",
       yes: Boolean(flags.yes),
       ...(flags.patcherCmd ? { patcherCmd: flags.patcherCmd } : {}),
+      ...(flags.trials ? { trials: Number(flags.trials) } : {}),
     })(input);
   });
   registerRuns(program);

@@ -23,6 +23,7 @@ export interface RunFlags {
   patcherCmd?: string;
   yes?: boolean;
   allowEscalation?: boolean;
+  trials?: string;
 }
 
 export function registerRun(program: Command, makeHook: (flags: RunFlags) => EvolveHook): void {
@@ -43,6 +44,7 @@ export function registerRun(program: Command, makeHook: (flags: RunFlags) => Evo
     .option("--no-evolve", "do not improve the agent when the run fails")
     .option("--no-sandbox", "run agent code without the bubblewrap sandbox (not recommended)")
     .option("--depth <depth>", "evolution depth: shallow, standard or deep", "standard")
+    .option("--trials <n>", "replays of the failed task per candidate (default: set by --depth)")
     .option("--patcher-cmd <cli>", 'an external coding-agent CLI that writes the patch (e.g. "claude -p")')
     .option("-y, --yes", "promote an improvement that passes every check without asking")
     .option(
@@ -60,6 +62,12 @@ export function registerRun(program: Command, makeHook: (flags: RunFlags) => Evo
         import("../run/run-task.ts"),
         import("./prepare-home.ts"),
       ]);
+      if (
+        flags.trials !== undefined &&
+        !(Number.isInteger(Number(flags.trials)) && Number(flags.trials) >= 1)
+      ) {
+        throw new UsageError(`--trials must be a whole number of at least 1, got "${flags.trials}"`);
+      }
       await prepareHome(home, (l) => process.stderr.write(`moss: ${l}\n`));
       const { config } = loadConfig({
         home,

@@ -36,6 +36,8 @@ export interface EvolveInput {
   config: Config;
   models: ModelRegistry;
   depth: Depth;
+  /** Replay trials per candidate; the depth's default when omitted. */
+  trials?: number;
   /** Decides promotion; null means nobody can be asked: the candidate is kept as pending. */
   consent: Consent | null;
   patcherCmd?: string;
@@ -58,7 +60,7 @@ export interface EvolveOutcome {
 export async function evolve(input: EvolveInput): Promise<EvolveOutcome> {
   const { home, run, config, models } = input;
   const say = input.say ?? (() => {});
-  const depth = DEPTHS[input.depth];
+  const depth = { ...DEPTHS[input.depth], ...(input.trials ? { trials: input.trials } : {}) };
   await assertAgentSrcClean(home);
   const branch = await headBranch(home);
   const parent = await readRef(home, branch);
