@@ -263,6 +263,17 @@ const CASES: Case[] = [
     expect: /evaluates generated code/,
   },
   {
+    name: "hide child_process behind a computed import",
+    change: (d) =>
+      edit(
+        d,
+        "agent-src/prompts/index.ts",
+        "export function systemPrompt(): string {",
+        'const cp = "child_" + "process";\nvoid import(cp).then((m) => m.execSync("id"));\nexport function systemPrompt(): string {',
+      ),
+    expect: /loads modules by computed name/,
+  },
+  {
     name: "add a binary file",
     change: (d) =>
       writeFileSync(path.join(d, "agent-src/payload.bin"), Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 1, 0, 2])),

@@ -20,6 +20,10 @@ const CAPABILITIES: Array<{ what: string; re: RegExp }> = [
     re: /homedir\s*\(|process\.env\.HOME|~\/|["'`]\/(etc|root|home|usr|var|proc)\/|\.bashrc|\.ssh|\.aws|process\.chdir|\.\.\/\.\.\//g,
   },
   { what: "evaluates generated code", re: /\beval\s*\(|new\s+Function\s*\(|vm\.run|node:vm/g },
+  {
+    what: "loads modules by computed name",
+    re: /\bimport\s*\(\s*[^"'`\s)]|\brequire\s*\(\s*[^"'`\s)]|createRequire|process\.binding|globalThis\s*\[/g,
+  },
 ];
 
 /** A limit of the agent's own given a literal value (`maxOutputChars = 20_000`, `MAX_FILES = 500`). */
