@@ -158,6 +158,44 @@ describe("the bubblewrap sandbox", () => {
   });
 });
 
+describe("the check command, which runs what the agent wrote", () => {
+  it("gets no key and no network, and its output cannot smuggle a key into the workspace", async () => {
+    const server = await startFakeModelServer([
+      {
+        body: anthropicMessage([
+          {
+            type: "tool_use",
+            name: "write_file",
+            input: {
+              path: "check.sh",
+              content:
+                "env > envdump.txt\n(echo > /dev/tcp/127.0.0.1/80) 2>/dev/null && echo NET-OPEN >> envdump.txt\nexit 0\n",
+            },
+          },
+        ]),
+      },
+      { body: anthropicMessage([{ type: "text", text: "done" }]) },
+    ]);
+    try {
+      const ws = makeWorkspace({ "check.sh": "exit 1\n" });
+      const r = await moss(
+        ["run", "make the check pass", "-w", ws, "--check", "bash check.sh", "--no-evolve", "--json"],
+        {
+          ANTHROPIC_API_KEY: "sk-ant-check-secret",
+          ANTHROPIC_BASE_URL: server.url,
+        },
+      );
+      expect(JSON.parse(r.stdout)).toMatchObject({ passed: true, applied: true });
+      const dump = readFileSync(path.join(ws, "envdump.txt"), "utf8");
+      expect(dump).toContain("MOSS_AGENT=1");
+      expect(dump).not.toContain("sk-ant-check-secret");
+      expect(dump).not.toContain("NET-OPEN");
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe("without bubblewrap", () => {
   /** A PATH that has every program of this machine except bwrap. */
   function pathWithoutBwrap(): string {

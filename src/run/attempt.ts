@@ -77,7 +77,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
     t = Date.now();
     const check =
       input.check && agent.exitReason !== "aborted"
-        ? await runCheck(input.check, scratch, input.checkTimeoutMs)
+        ? await runCheck(input.check, scratch, input.checkTimeoutMs, input.sandbox)
         : undefined;
     timings.checkMs = Date.now() - t;
     if (check)
