@@ -11,8 +11,9 @@ export interface SandboxSpec {
   /** Working directory inside the sandbox. */
   cwd: string;
   /**
-   * Process limit: the harness's watchdog kills the sandbox above it, and RLIMIT_NPROC at twice
-   * that (for the unprivileged user the sandbox runs as) keeps a fork bomb from outrunning it.
+   * Process limit: the harness's watchdog kills the sandbox above it, and RLIMIT_NPROC at four times
+   * that (for the unprivileged uid the sandbox runs as) keeps a fork bomb from outrunning it: its
+   * population settles far above the watchdog's limit, so the watchdog always sees it.
    */
   maxProcs: number;
   /** The uid to run as when moss is root (see sandboxUid); ignored otherwise. */
@@ -117,7 +118,7 @@ export function wrapInSandbox(
       ...drop,
       "bash",
       "-c",
-      `ulimit -u ${spec.maxProcs * 2} 2>/dev/null; exec "$@"`,
+      `ulimit -u ${spec.maxProcs * 4} 2>/dev/null; exec "$@"`,
       "moss-sandbox",
       command,
       ...args,
