@@ -126,12 +126,15 @@ describe("four moss processes evolving the same home at once", () => {
               "--json",
             ],
             { env: { PATH: process.env.PATH, HOME: process.env.HOME } },
-            (_err, stdout) => resolve(stdout),
+            (_err, stdout, stderr) =>
+              resolve(stdout.trim() ? stdout : `{"stderr": ${JSON.stringify(stderr)}}`),
           );
         });
       }),
     );
-    const outcomes = runs.map((s) => JSON.parse(s).evolution);
+    const parsed = runs.map((s) => JSON.parse(s));
+    expect(parsed.map((p) => p.stderr ?? "")).toEqual(["", "", "", ""]);
+    const outcomes = parsed.map((p) => p.evolution);
     const accepted = outcomes.filter((o) => o.accepted);
     expect(accepted).toHaveLength(1);
     for (const o of outcomes.filter((x) => !x.accepted)) {

@@ -91,15 +91,31 @@ async function syncWorkTree(home: string, oldCommit: string, newCommit: string):
       .filter(Boolean),
   );
   for (const f of untracked) if (inNew.has(f)) rmSync(path.join(home, f), { force: true });
-  await git(home).raw(["read-tree", "-m", "-u", oldCommit, newCommit]);
+  await retryOnIndexLock(() => git(home).raw(["read-tree", "-m", "-u", oldCommit, newCommit]));
 }
 
 /** Refuses to evolve a home whose agent-src has uncommitted changes (they would be lost or mixed in). */
 export async function assertAgentSrcClean(home: string): Promise<void> {
-  const status = await git(home).raw(["status", "--porcelain", "--", "agent-src"]);
+  // No optional locks: a concurrent promotion in this home may be updating the index.
+  const status = await git(home).raw(["--no-optional-locks", "status", "--porcelain", "--", "agent-src"]);
   if (status.trim()) {
     throw new Error(
       `agent-src in ${home} has uncommitted changes; commit or stash them first:\n${status.trimEnd()}`,
     );
+  }
+}
+
+/**
+ * Runs a git command that needs the home's index lock, retrying while another git process
+ * (a status refresh of another moss, an editor) briefly holds it.
+ */
+async function retryOnIndexLock<T>(fn: () => Promise<T>, attempts = 50): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (i >= attempts || !/index\.lock/.test((err as Error).message)) throw err;
+      await new Promise((r) => setTimeout(r, 20 + Math.random() * 80));
+    }
   }
 }
