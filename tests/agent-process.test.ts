@@ -82,7 +82,6 @@ describe("the agent child process", () => {
     const agent = fakeAgent(
       'process.stdout.write(JSON.stringify({ type: "ready" }) + "\\n"); setInterval(() => {}, 1000);',
     );
-    const t0 = Date.now();
     const result = await runAgentProcess({
       agentDir: agent,
       workspace: workspace(),
@@ -91,8 +90,10 @@ describe("the agent child process", () => {
       provider: idle,
       graceMs: 200,
     });
-    expect(result.exitReason).toBe("agent_hang");
-    expect(Date.now() - t0).toBeLessThan(20_000);
+    expect(result).toMatchObject({
+      exitReason: "agent_hang",
+      detail: expect.stringMatching(/past its wall clock \(300 ms\)/),
+    });
   });
 
   it("fails an agent that writes garbage on the channel", async () => {

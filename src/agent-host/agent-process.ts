@@ -115,7 +115,7 @@ export function runAgentProcess(opts: AgentRunOptions): Promise<AgentRunResult> 
           "agent_hang",
           `the agent ran past its wall clock (${opts.limits.wallClockMs} ms) and was killed`,
         ),
-      opts.limits.wallClockMs + GRACE_MS,
+      opts.limits.wallClockMs + (opts.graceMs ?? GRACE_MS),
     );
     const limits = opts.sandbox;
     const stopWatch =
