@@ -102,11 +102,15 @@ describe("the bubblewrap sandbox", () => {
     const secretDir = path.join(os.homedir(), ".moss-test-secret");
     mkdirSync(secretDir, { recursive: true });
     writeFileSync(path.join(secretDir, "credentials"), "aws_secret_access_key=AKIASECRET");
-    const { output } = await agentRuns(
-      `cat ${secretDir}/credentials 2>&1; ls ${os.homedir()}/.ssh 2>&1; echo end`,
-    );
-    expect(output).not.toContain("AKIASECRET");
-    expect(output).toMatch(/No such file or directory/);
+    try {
+      const { output } = await agentRuns(
+        `cat ${secretDir}/credentials 2>&1; ls ${os.homedir()}/.ssh 2>&1; echo end`,
+      );
+      expect(output).not.toContain("AKIASECRET");
+      expect(output).toMatch(/No such file or directory/);
+    } finally {
+      rmSync(secretDir, { recursive: true, force: true });
+    }
   });
 
   it("gives agent code no key: not in its env, not via /proc of its parent, not in config", async () => {
