@@ -274,6 +274,17 @@ const CASES: Case[] = [
     expect: /loads modules by computed name/,
   },
   {
+    name: "import the harness's gate from agent code",
+    change: (d) =>
+      edit(
+        d,
+        "agent-src/prompts/index.ts",
+        'import { readFileSync } from "node:fs";',
+        'import { readFileSync } from "node:fs";\nimport { runGate } from "../../src/evolve/gate.ts";\nvoid runGate;',
+      ),
+    expect: /imports harness code outside src\/contract/,
+  },
+  {
     name: "add a binary file",
     change: (d) =>
       writeFileSync(path.join(d, "agent-src/payload.bin"), Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 1, 0, 2])),

@@ -33,6 +33,16 @@ describe("scope and integrity of a candidate", () => {
     expect(r).toMatchObject({ passed: true, violations: [], files: ["agent-src/prompts/system.md"] });
   });
 
+  it("accepts a new tool that imports the contract and its siblings", async () => {
+    const r = await scopeOf((d) =>
+      writeFileSync(
+        path.join(d, "agent-src/tools/echo-tool.ts"),
+        'import type { ToolSpec } from "../../src/contract/index.ts";\nimport { ok } from "./tool.ts";\nexport const spec: ToolSpec | null = null;\nexport const echo = (s: string) => ok(s);\n',
+      ),
+    );
+    expect(r).toMatchObject({ passed: true, violations: [] });
+  });
+
   it.each([
     [
       "touches the harness",

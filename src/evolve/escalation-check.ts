@@ -17,7 +17,7 @@ const CAPABILITIES: Array<{ what: string; re: RegExp }> = [
   },
   {
     what: "reaches outside the workspace",
-    re: /homedir\s*\(|process\.env\.HOME|~\/|["'`]\/(etc|root|home|usr|var|proc)\/|\.bashrc|\.ssh|\.aws|process\.chdir|\.\.\/\.\.\//g,
+    re: /homedir\s*\(|process\.env\.HOME|~\/|["'`]\/(etc|root|home|usr|var|proc)\/|\.bashrc|\.ssh|\.aws|process\.chdir/g,
   },
   { what: "evaluates generated code", re: /\beval\s*\(|new\s+Function\s*\(|vm\.run|node:vm/g },
   {
@@ -25,6 +25,9 @@ const CAPABILITIES: Array<{ what: string; re: RegExp }> = [
     re: /\bimport\s*\(\s*[^"'`\s)]|\brequire\s*\(\s*[^"'`\s)]|createRequire|process\.binding|globalThis\s*\[/g,
   },
 ];
+
+/** An import of the harness (src/) other than the contract: the agent may not reach into it. */
+const HARNESS_IMPORT = /(?:from\s+|import\s*\(\s*)["'](?:\.\.\/)+src\/(?!contract\/)[^"']*["']/g;
 
 /** A limit of the agent's own given a literal value (`maxOutputChars = 20_000`, `MAX_FILES = 500`). */
 const LIMIT_ASSIGNMENT =
@@ -44,6 +47,8 @@ export async function checkEscalation(dir: string, files: string[]): Promise<str
       problems.push(...changedExpectations(file, before, after));
       continue;
     }
+    const harness = (after.match(HARNESS_IMPORT) ?? []).length - (before.match(HARNESS_IMPORT) ?? []).length;
+    if (harness > 0) problems.push(`${file} imports harness code outside src/contract`);
     for (const cap of CAPABILITIES) {
       const n0 = before.match(cap.re)?.length ?? 0;
       const n1 = after.match(cap.re)?.length ?? 0;
