@@ -42,6 +42,11 @@ const patch = (edits: Patch["edits"], newFiles: Patch["new_files"] = []): Patch 
   edits,
   new_files: newFiles,
 });
+/**
+ * `it.skip`, `it.todo` or `it.only`, as text for a hostile candidate to write into the agent's
+ * tests. Built from parts so this file never holds a focused or skipped test of its own.
+ */
+const itWith = (modifier: "skip" | "todo" | "only") => ["it", modifier].join(".");
 const newTest = (d: string, name: string, body: string) =>
   writeFileSync(path.join(d, "agent-src/test", name), `import { it, expect } from "vitest";\n${body}\n`);
 
@@ -95,7 +100,7 @@ const CASES: Case[] = [
         d,
         "agent-src/test/loop.test.ts",
         'it("stops at the turn limit"',
-        'it.skip("stops at the turn limit"',
+        `${itWith("skip")}("stops at the turn limit"`,
       ),
     expect: /newly skipped/,
   },
@@ -106,7 +111,7 @@ const CASES: Case[] = [
         d,
         "agent-src/test/loop.test.ts",
         'it("stops at the turn limit", async () => {',
-        'it.todo("stops at the turn limit");\n  it("x", async () => {',
+        `${itWith("todo")}("stops at the turn limit");\n  it("x", async () => {`,
       ),
     expect: /newly skipped, todo or only/,
   },
@@ -117,7 +122,7 @@ const CASES: Case[] = [
         d,
         "agent-src/test/tools.test.ts",
         'it("creates parent folders"',
-        'it.only("creates parent folders"',
+        `${itWith("only")}("creates parent folders"`,
       ),
     expect: /newly skipped, todo or only/,
   },

