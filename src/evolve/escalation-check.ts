@@ -1,5 +1,4 @@
-import { git } from "../git/repo.ts";
-import { isTestFile } from "./scope-check.ts";
+import { countMatches, isTestFile, type StagedSource } from "./staged-sources.ts";
 
 /**
  * Capabilities an agent patch may not add on its own: each pattern's count in a non-test file
@@ -34,25 +33,19 @@ const LIMIT_ASSIGNMENT =
   /\b(maxTurns|wallClockMs|tokenBudget|commandTimeoutMs|maxOutputTokens|maxOutputChars|timeoutMs|timeout_ms|MAX_[A-Z_]+|DEFAULT_LIMIT|[A-Z_]*LIMIT[A-Z_]*)\b\s*(?:=|:|\?\?|\|\|)\s*(\d[\d_]*|Infinity)/g;
 
 /** Escalations in the staged candidate against HEAD, as violation texts. */
-export async function checkEscalation(dir: string, files: string[]): Promise<string[]> {
+export function checkEscalation(sources: StagedSource[]): string[] {
   const problems: string[] = [];
-  for (const file of files.filter((f) => f.startsWith("agent-src/") && /\.[cm]?[jt]sx?$/.test(f))) {
-    const before = await git(dir)
-      .raw(["show", `HEAD:${file}`])
-      .catch(() => "");
-    const after = await git(dir)
-      .raw(["show", `:${file}`])
-      .catch(() => "");
+  for (const { path: file, before, after } of sources.filter((s) => s.path.startsWith("agent-src/"))) {
     if (isTestFile(file)) {
       problems.push(...changedExpectations(file, before, after));
       continue;
     }
-    const harness = (after.match(HARNESS_IMPORT) ?? []).length - (before.match(HARNESS_IMPORT) ?? []).length;
-    if (harness > 0) problems.push(`${file} imports harness code outside src/contract`);
+    if (countMatches(after, HARNESS_IMPORT) > countMatches(before, HARNESS_IMPORT)) {
+      problems.push(`${file} imports harness code outside src/contract`);
+    }
     for (const cap of CAPABILITIES) {
-      const n0 = before.match(cap.re)?.length ?? 0;
-      const n1 = after.match(cap.re)?.length ?? 0;
-      if (n1 > n0) problems.push(`escalation: ${file} ${cap.what}`);
+      if (countMatches(after, cap.re) > countMatches(before, cap.re))
+        problems.push(`escalation: ${file} ${cap.what}`);
     }
     const raised = raisedLimit(before, after);
     if (raised) problems.push(`escalation: ${file} raises the agent's own limit (${raised})`);

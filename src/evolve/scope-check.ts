@@ -1,6 +1,7 @@
 import { git } from "../git/repo.ts";
 import type { ScopeResult } from "../log/evolution-record.ts";
 import { checkEscalation } from "./escalation-check.ts";
+import { countMatches, isTestFile, readStagedSources, type StagedSource } from "./staged-sources.ts";
 
 export interface ScopeOptions {
   allowPaths: string[];
@@ -9,12 +10,6 @@ export interface ScopeOptions {
   taskFileNames: string[];
   /** The user consented to capability escalation (new env, network, process or limit use). */
   allowEscalation?: boolean;
-}
-
-/** The candidate's diff against its base commit (staged in the worktree), in git's format. */
-export async function stagedDiff(dir: string): Promise<string> {
-  await git(dir).raw(["add", "-A", "--", "."]);
-  return git(dir).raw(["diff", "--cached", "--no-color", "--no-ext-diff", "HEAD", "--", "agent-src"]);
 }
 
 /**
@@ -50,8 +45,9 @@ export async function checkScope(
   const bytes = Buffer.byteLength(diff);
   if (bytes > opts.maxPatchBytes)
     violations.push(`the diff is ${bytes} bytes, over the ${opts.maxPatchBytes}-byte cap`);
-  violations.push(...(await testIntegrity(dir, files)));
-  const escalations = await checkEscalation(dir, files);
+  const sources = await readStagedSources(dir, files);
+  violations.push(...testIntegrity(sources));
+  const escalations = checkEscalation(sources);
   violations.push(
     ...(opts.allowEscalation ? escalations.filter((e) => !e.startsWith("escalation:")) : escalations),
   );
@@ -66,27 +62,18 @@ export async function checkScope(
   return { result: { passed: violations.length === 0, files, violations, bytes }, diff };
 }
 
-export const isTestFile = (file: string) => /\.(test|spec)\.[cm]?[jt]sx?$/.test(file);
-
 const CASE = /\b(?:it|test)(?:\.each\([^)]*\))?\s*\(/g;
 const SKIPPED = /\b(?:it|test|describe)\.(?:skip|todo|only)\b|\bx(?:it|describe)\s*\(/g;
 
-/** Test cases may not shrink and none may be skipped; compares HEAD with the staged tree. */
-async function testIntegrity(dir: string, files: string[]): Promise<string[]> {
+/** Test cases may not shrink and none may be skipped: HEAD against the staged text. */
+function testIntegrity(sources: StagedSource[]): string[] {
   const problems: string[] = [];
-  for (const file of files.filter(isTestFile)) {
-    const before = await git(dir)
-      .raw(["show", `HEAD:${file}`])
-      .catch(() => "");
-    const after = await git(dir)
-      .raw(["show", `:${file}`])
-      .catch(() => "");
-    const count = (s: string, re: RegExp) => s.match(re)?.length ?? 0;
-    if (count(after, CASE) < count(before, CASE)) {
-      problems.push(`${file}: test cases drop from ${count(before, CASE)} to ${count(after, CASE)}`);
-    }
-    if (count(after, SKIPPED) > count(before, SKIPPED))
+  for (const { path: file, before, after } of sources.filter((s) => isTestFile(s.path))) {
+    const [was, now] = [countMatches(before, CASE), countMatches(after, CASE)];
+    if (now < was) problems.push(`${file}: test cases drop from ${was} to ${now}`);
+    if (countMatches(after, SKIPPED) > countMatches(before, SKIPPED)) {
       problems.push(`${file}: a test is newly skipped, todo or only`);
+    }
   }
   return problems;
 }
