@@ -9,7 +9,6 @@ import { promoteCandidate, type RecordDraft } from "../src/evolve/promote.ts";
 import { checkScope } from "../src/evolve/scope-check.ts";
 import { createWorktree } from "../src/git/worktree.ts";
 import { readLog } from "../src/log/evolution-log.ts";
-import { withHomeLock } from "../src/log/home-lock.ts";
 import { demoWorkspace, makeHome } from "./helpers/homes.ts";
 import { moss, mossBin } from "./helpers/moss-cli.ts";
 import { repoRoot } from "./helpers/workspaces.ts";
@@ -61,16 +60,15 @@ describe("candidates built on an outdated head", () => {
       home,
       branch: "main",
       config,
-      subject: "s",
       trailers: {},
       taskFileNames: [],
       sandbox: LIMITS,
     };
 
-    const first = await withHomeLock(home, () => promoteCandidate({ ...common, worktree: a, draft: da }));
+    const first = await promoteCandidate({ ...common, worktree: a, draft: da });
     expect(first.ok).toBe(true);
     // B was built on `parent`, which is no longer the head: it is re-applied on A and re-gated.
-    const second = await withHomeLock(home, () => promoteCandidate({ ...common, worktree: b, draft: db }));
+    const second = await promoteCandidate({ ...common, worktree: b, draft: db });
     expect(second.ok).toBe(true);
     if (!first.ok || !second.ok) return;
     expect(second.record.parentCommit).toBe(first.commit);
@@ -88,7 +86,7 @@ describe("candidates built on an outdated head", () => {
       "Changed without updating the snapshot.\n",
     );
     const dc = draft("ev-c", parent, (await checkScope(c.dir, opts)).diff);
-    const third = await withHomeLock(home, () => promoteCandidate({ ...common, worktree: c, draft: dc }));
+    const third = await promoteCandidate({ ...common, worktree: c, draft: dc });
     expect(third.ok).toBe(false);
     if (!third.ok)
       expect(third.reason).toMatch(/re-gated against the new head [0-9a-f]{10} and failed: .*system prompt/);

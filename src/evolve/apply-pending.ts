@@ -76,24 +76,21 @@ export async function applyPending(
       const entry = await withHomeLock(home, async () => appendRecord(home, draft));
       return { ok: false, record: entry.record };
     }
-    const result = await withHomeLock(home, () =>
-      promoteCandidate({
-        home,
-        branch,
-        config,
-        worktree: wt,
-        draft,
-        subject: `moss: ${(draft.rationale.split("\n")[0] ?? "").slice(0, 72)}`,
-        trailers: {
-          "Moss-Verdict": "accepted",
-          "Moss-Applied-Candidate": pending.id,
-          "Moss-Score-Before": String(pending.before),
-          "Moss-Score-After": pending.after.join(","),
-        },
-        taskFileNames: [],
-        sandbox,
-      }),
-    );
+    const result = await promoteCandidate({
+      home,
+      branch,
+      config,
+      worktree: wt,
+      draft,
+      trailers: {
+        "Moss-Verdict": "accepted",
+        "Moss-Applied-Candidate": pending.id,
+        "Moss-Score-Before": String(pending.before),
+        "Moss-Score-After": pending.after.join(","),
+      },
+      taskFileNames: [],
+      sandbox,
+    });
     if (!result.ok) {
       const entry = await withHomeLock(home, async () =>
         appendRecord(home, { ...result.record, verdict: "rejected", reason: result.reason }),

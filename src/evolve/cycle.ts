@@ -251,27 +251,24 @@ export async function evolve(input: EvolveInput): Promise<EvolveOutcome> {
         "accepted",
         `gate passed (${gate.summary}); replay ${run.score} -> ${after.join(", ")}`,
       );
-      const promoted = await withHomeLock(home, () =>
-        promoteCandidate({
-          home,
-          branch,
-          config,
-          worktree: wt,
-          draft,
-          subject: `moss: ${firstLine(rationale)}`,
-          trailers: {
-            "Moss-Verdict": "accepted",
-            "Moss-Score-Before": String(run.score),
-            "Moss-Score-After": after.join(","),
-            "Moss-Models": Object.entries(modelNames)
-              .map(([k, v]) => `${k}=${v}`)
-              .join(" "),
-            "Moss-Cost-Usd": draft.costUsd.toFixed(4),
-          },
-          taskFileNames,
-          sandbox: input.sandbox,
-        }),
-      );
+      const promoted = await promoteCandidate({
+        home,
+        branch,
+        config,
+        worktree: wt,
+        draft,
+        trailers: {
+          "Moss-Verdict": "accepted",
+          "Moss-Score-Before": String(run.score),
+          "Moss-Score-After": after.join(","),
+          "Moss-Models": Object.entries(modelNames)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(" "),
+          "Moss-Cost-Usd": draft.costUsd.toFixed(4),
+        },
+        taskFileNames,
+        sandbox: input.sandbox,
+      });
       if (!promoted.ok) {
         await reject(promoted.reason);
         continue;
@@ -286,8 +283,6 @@ export async function evolve(input: EvolveInput): Promise<EvolveOutcome> {
   }
   return outcome;
 }
-
-const firstLine = (s: string) => (s.split("\n")[0] ?? "").slice(0, 72);
 
 /** Workspace file names specific enough that a patch naming them hard-codes the task. */
 function taskNames(snapshot: string): string[] {

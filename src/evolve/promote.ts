@@ -8,6 +8,7 @@ import { createWorktree, type Worktree } from "../git/worktree.ts";
 import { appendRecord, logDir } from "../log/evolution-log.ts";
 import type { EvolutionRecord } from "../log/evolution-record.ts";
 import { faultPoint } from "../log/fault-point.ts";
+import { withHomeLock } from "../log/home-lock.ts";
 import { runGate } from "./gate.ts";
 import { checkScope } from "./scope-check.ts";
 
@@ -20,7 +21,8 @@ export interface PromoteInput {
   /** The worktree holding the candidate, staged on top of `draft.parentCommit`. */
   worktree: Worktree;
   draft: RecordDraft;
-  subject: string;
+  /** The commit's subject line; the first line of the draft's rationale by default. */
+  subject?: string;
   trailers: Record<string, string>;
   taskFileNames: string[];
   sandbox: SandboxLimits | null;
@@ -31,11 +33,15 @@ export type PromoteResult =
   | { ok: false; reason: string; record: RecordDraft };
 
 /**
- * Lands a candidate on the head. Call under withHomeLock. When the head moved since the
+ * Lands a candidate on the head, holding the home lock throughout. When the head moved since the
  * candidate was built, the diff is re-applied to the new head and re-gated first. The commit
  * carries the patch and its log record; the ref moves by compare-and-swap.
  */
-export async function promoteCandidate(input: PromoteInput): Promise<PromoteResult> {
+export function promoteCandidate(input: PromoteInput): Promise<PromoteResult> {
+  return withHomeLock(input.home, () => promoteLocked(input));
+}
+
+async function promoteLocked(input: PromoteInput): Promise<PromoteResult> {
   const { home, branch, config } = input;
   let draft = input.draft;
   let wt = input.worktree;
@@ -73,8 +79,9 @@ export async function promoteCandidate(input: PromoteInput): Promise<PromoteResu
     carryRejectedRecords(home, wt.dir);
     const entry = appendRecord(home, draft, wt.dir);
     const trailers = { ...input.trailers, "Moss-Evolution-Id": draft.id };
+    const subject = input.subject ?? `moss: ${(draft.rationale.split("\n")[0] ?? "").slice(0, 72)}`;
     const message = [
-      input.subject,
+      subject,
       "",
       draft.rationale,
       "",

@@ -78,19 +78,17 @@ export async function rollback(
       await withHomeLock(home, async () => appendRecord(home, draft));
       throw new UsageError(`refusing to roll back to ${rev}: ${draft.reason}`);
     }
-    const result = await withHomeLock(home, () =>
-      promoteCandidate({
-        home,
-        branch,
-        config,
-        worktree: wt,
-        draft,
-        subject: `moss: roll agent-src back to ${target.slice(0, 10)}`,
-        trailers: { "Moss-Verdict": "accepted", "Moss-Rollback": target },
-        taskFileNames: [],
-        sandbox,
-      }),
-    );
+    const result = await promoteCandidate({
+      home,
+      branch,
+      config,
+      worktree: wt,
+      draft,
+      subject: `moss: roll agent-src back to ${target.slice(0, 10)}`,
+      trailers: { "Moss-Verdict": "accepted", "Moss-Rollback": target },
+      taskFileNames: [],
+      sandbox,
+    });
     if (!result.ok) throw new Error(`rollback not landed: ${result.reason}`);
     return { commit: result.commit, record: result.record, target };
   } finally {
