@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { makeTempDir } from "../git/temp-dirs.ts";
 import { type GroupRunResult, runInGroup } from "../process/run-in-group.ts";
@@ -8,19 +8,24 @@ import { type GroupRunResult, runInGroup } from "../process/run-in-group.ts";
  * candidate worktree with the evidence as its prompt on stdin and in $MOSS_PROMPT_FILE. Its
  * changes to the worktree are the patch. Resolves with its exit code and output tail.
  */
-export function runExternalPatcher(
+export async function runExternalPatcher(
   dir: string,
   command: string,
   promptText: string,
   timeoutMs: number,
 ): Promise<GroupRunResult> {
-  const promptFile = path.join(makeTempDir("gate"), "prompt.md");
+  const promptDir = makeTempDir("gate");
+  const promptFile = path.join(promptDir, "prompt.md");
   writeFileSync(promptFile, promptText);
-  return runInGroup("bash", ["-c", command], {
-    cwd: dir,
-    timeoutMs,
-    env: { ...process.env, MOSS_PROMPT_FILE: promptFile },
-    input: promptText,
-    maxOutputChars: 20_000,
-  });
+  try {
+    return await runInGroup("bash", ["-c", command], {
+      cwd: dir,
+      timeoutMs,
+      env: { ...process.env, MOSS_PROMPT_FILE: promptFile },
+      input: promptText,
+      maxOutputChars: 20_000,
+    });
+  } finally {
+    rmSync(promptDir, { recursive: true, force: true });
+  }
 }
