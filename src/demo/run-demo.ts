@@ -81,19 +81,21 @@ export async function runDemo(opts: {
   const config = ConfigSchema.parse({ evolve: { regressionLimit: 5 } });
   const models = new ModelRegistry(config, opts.source, {});
   const t0 = Date.now();
+  const runDemoTask = () =>
+    runTask({
+      home,
+      task: TASK,
+      workspace,
+      check: CHECK,
+      rubric: null,
+      config,
+      models,
+      apply: true,
+      sandbox,
+    });
 
   step(2, `moss run "${TASK}" --check "${CHECK}"`);
-  const first = await runTask({
-    home,
-    task: TASK,
-    workspace,
-    check: CHECK,
-    rubric: null,
-    config,
-    models,
-    apply: true,
-    sandbox,
-  });
+  const first = await runDemoTask();
   const r1 = first.record;
   out(
     `${chalk.red.bold("FAIL")} score ${r1.score} after ${r1.turns} turns (${r1.exitReason}); workspace left untouched`,
@@ -115,17 +117,7 @@ export async function runDemo(opts: {
     throw new Error(`the demo's evolution did not land a candidate: ${outcome.records.at(-1)?.reason}`);
 
   step(4, "retry the task with the improved agent");
-  const second = await runTask({
-    home,
-    task: TASK,
-    workspace,
-    check: CHECK,
-    rubric: null,
-    config,
-    models,
-    apply: true,
-    sandbox,
-  });
+  const second = await runDemoTask();
   const r2 = second.record;
   out(
     `${r2.passed ? chalk.green.bold("PASS") : chalk.red.bold("FAIL")} score ${r2.score}; applied to the workspace: ${r2.applied}`,
