@@ -1,17 +1,15 @@
-import { execFile, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigSchema } from "../src/config/config-schema.ts";
 import { emptyUsage } from "../src/contract/index.ts";
-import { CHECK, TASK } from "../src/demo/demo-scenario.ts";
 import { promoteCandidate, type RecordDraft } from "../src/evolve/promote.ts";
 import { checkScope } from "../src/evolve/scope-check.ts";
 import { createWorktree } from "../src/git/worktree.ts";
 import { readLog } from "../src/log/evolution-log.ts";
-import { demoWorkspace, makeHome } from "./helpers/homes.ts";
-import { moss, mossBin } from "./helpers/moss-cli.ts";
-import { repoRoot } from "./helpers/workspaces.ts";
+import { demoRunArgs, demoWorkspace, makeHome } from "./helpers/homes.ts";
+import { moss } from "./helpers/moss-cli.ts";
 
 const sh = (cwd: string, ...args: string[]) => execFileSync("git", args, { cwd, encoding: "utf8" }).trim();
 const config = ConfigSchema.parse({});
@@ -101,38 +99,9 @@ describe("four moss processes evolving the same home at once", () => {
   it("keep history linear and the log chain intact; one identical fix lands, the rest see the moved head", async () => {
     const home = await makeHome({ planted: true });
     const before = sh(home, "rev-parse", "main");
-    const cassette = path.join(repoRoot, "src", "demo", "demo.cassette.json");
-    const runs = await Promise.all(
-      [1, 2, 3, 4].map(() => {
-        const ws = demoWorkspace();
-        return new Promise<string>((resolve) => {
-          execFile(
-            process.execPath,
-            [
-              mossBin,
-              "--home",
-              home,
-              "run",
-              TASK,
-              "-w",
-              ws,
-              "--check",
-              CHECK,
-              "--replay",
-              cassette,
-              "--yes",
-              "--json",
-            ],
-            { env: { PATH: process.env.PATH, HOME: process.env.HOME } },
-            (_err, stdout, stderr) =>
-              resolve(stdout.trim() ? stdout : `{"stderr": ${JSON.stringify(stderr)}}`),
-          );
-        });
-      }),
-    );
-    const parsed = runs.map((s) => JSON.parse(s));
-    expect(parsed.map((p) => p.stderr ?? "")).toEqual(["", "", "", ""]);
-    const outcomes = parsed.map((p) => p.evolution);
+    const runs = await Promise.all([1, 2, 3, 4].map(() => moss(demoRunArgs(home, demoWorkspace(), "--yes"))));
+    expect(runs.map((r) => r.stderr)).toEqual(["", "", "", ""]);
+    const outcomes = runs.map((r) => JSON.parse(r.stdout).evolution);
     const accepted = outcomes.filter((o) => o.accepted);
     expect(accepted).toHaveLength(1);
     for (const o of outcomes.filter((x) => !x.accepted)) {

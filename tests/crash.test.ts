@@ -3,38 +3,19 @@ import { readdirSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { CHECK, TASK } from "../src/demo/demo-scenario.ts";
 import { runGate } from "../src/evolve/gate.ts";
 import { createWorktree } from "../src/git/worktree.ts";
-import { demoWorkspace, makeHome } from "./helpers/homes.ts";
+import { demoRunArgs, demoWorkspace, makeHome } from "./helpers/homes.ts";
 import { moss, mossBin } from "./helpers/moss-cli.ts";
-import { repoRoot } from "./helpers/workspaces.ts";
 
-const cassette = path.join(repoRoot, "src", "demo", "demo.cassette.json");
 const sh = (cwd: string, ...args: string[]) => execFileSync("git", args, { cwd, encoding: "utf8" }).trim();
 
 /** Runs an evolving `moss run` that SIGKILLs itself at `fault`; resolves with its pid and signal. */
 function runUntilKilled(home: string, fault: string): Promise<{ pid: number; signal: string | null }> {
   return new Promise((resolve) => {
-    const child = execFile(
-      process.execPath,
-      [
-        mossBin,
-        "--home",
-        home,
-        "run",
-        TASK,
-        "-w",
-        demoWorkspace(),
-        "--check",
-        CHECK,
-        "--replay",
-        cassette,
-        "--yes",
-        "--json",
-      ],
-      { env: { PATH: process.env.PATH, HOME: process.env.HOME, MOSS_FAULT: fault } },
-    );
+    const child = execFile(process.execPath, [mossBin, ...demoRunArgs(home, demoWorkspace(), "--yes")], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, MOSS_FAULT: fault },
+    });
     child.on("exit", (_code, signal) => resolve({ pid: child.pid!, signal }));
   });
 }

@@ -2,12 +2,8 @@ import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { CHECK, TASK } from "../src/demo/demo-scenario.ts";
-import { demoWorkspace, makeHome } from "./helpers/homes.ts";
+import { demoRunArgs, demoWorkspace, makeHome } from "./helpers/homes.ts";
 import { moss } from "./helpers/moss-cli.ts";
-import { repoRoot } from "./helpers/workspaces.ts";
-
-const cassette = path.join(repoRoot, "src", "demo", "demo.cassette.json");
 
 const head = (home: string) =>
   execFileSync("git", ["rev-parse", "main"], { cwd: home, encoding: "utf8" }).trim();
@@ -17,20 +13,7 @@ describe("moss run evolves the agent when a run fails", () => {
     const home = await makeHome({ planted: true });
     const ws = demoWorkspace();
     const before = head(home);
-    const r = await moss([
-      "--home",
-      home,
-      "run",
-      TASK,
-      "-w",
-      ws,
-      "--check",
-      CHECK,
-      "--replay",
-      cassette,
-      "--yes",
-      "--json",
-    ]);
+    const r = await moss(demoRunArgs(home, ws, "--yes"));
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out).toMatchObject({ score: 0, passed: false });
@@ -52,19 +35,7 @@ describe("moss run evolves the agent when a run fails", () => {
     const home = await makeHome({ planted: true });
     const ws = demoWorkspace();
     const before = head(home);
-    const r = await moss([
-      "--home",
-      home,
-      "run",
-      TASK,
-      "-w",
-      ws,
-      "--check",
-      CHECK,
-      "--replay",
-      cassette,
-      "--json",
-    ]);
+    const r = await moss(demoRunArgs(home, ws));
     expect(r.code).toBe(1);
     const out = JSON.parse(r.stdout);
     expect(out.evolution.pending).toMatch(/^ev-/);
@@ -93,20 +64,7 @@ describe("moss run evolves the agent when a run fails", () => {
   it("refuses to evolve a home whose agent-src has uncommitted changes", async () => {
     const home = await makeHome({ planted: true });
     writeFileSync(path.join(home, "agent-src/prompts/system.md"), "local edit\n");
-    const r = await moss([
-      "--home",
-      home,
-      "run",
-      TASK,
-      "-w",
-      demoWorkspace(),
-      "--check",
-      CHECK,
-      "--replay",
-      cassette,
-      "--yes",
-      "--json",
-    ]);
+    const r = await moss(demoRunArgs(home, demoWorkspace(), "--yes"));
     expect(r.stderr).toMatch(/agent-src in .* has uncommitted changes; commit or stash them first/);
     expect(readFileSync(path.join(home, "agent-src/prompts/system.md"), "utf8")).toBe("local edit\n");
   });

@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { PLANT, plantStep, WORKSPACE } from "../../src/demo/demo-scenario.ts";
+import { CHECK, PLANT, plantStep, TASK, WORKSPACE } from "../../src/demo/demo-scenario.ts";
+import { DEMO_CASSETTE } from "../../src/demo/run-demo.ts";
 import { commitIn } from "../../src/git/ratchet.ts";
 import { makeTempDir } from "../../src/git/temp-dirs.ts";
 import { initHome } from "../../src/home/init-home.ts";
@@ -28,4 +29,22 @@ export function demoWorkspace(): string {
     writeFileSync(path.join(ws, rel), content);
   }
   return ws;
+}
+
+/** `moss` arguments for the demo's task run in `home` on `workspace`, its model replayed from the demo cassette. */
+export function demoRunArgs(home: string, workspace: string, ...extra: string[]): string[] {
+  return [
+    "--home",
+    home,
+    "run",
+    TASK,
+    "-w",
+    workspace,
+    "--check",
+    CHECK,
+    "--replay",
+    DEMO_CASSETTE,
+    "--json",
+    ...extra,
+  ];
 }
