@@ -5,6 +5,7 @@ import { registerHomeCommands } from "./home-commands.ts";
 import { registerLog } from "./log-command.ts";
 import { registerRun } from "./run-command.ts";
 import { registerRuns } from "./runs-command.ts";
+import { registerSuite } from "./suite-command.ts";
 
 /** Exit codes: 0 pass/ok, 1 a failed run or check, 2 usage or config error, 130 interrupted. */
 export async function main(argv: string[]): Promise<number> {
@@ -27,6 +28,7 @@ export async function main(argv: string[]): Promise<number> {
   registerLog(program);
   registerHomeCommands(program);
   registerDemo(program);
+  registerSuite(program);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : 0;
