@@ -72,7 +72,14 @@ describe("suite format", () => {
     const task = { prompt: "p", workspace: "ws", check: "true" };
     writeFileSync(
       path.join(dir, "suite.json"),
-      JSON.stringify({ name: "dup", tasks: [{ id: "a", ...task }, { id: "b", ...task }, { id: "a", ...task }] }),
+      JSON.stringify({
+        name: "dup",
+        tasks: [
+          { id: "a", ...task },
+          { id: "b", ...task },
+          { id: "a", ...task },
+        ],
+      }),
     );
     const dup = await moss(["suite", "show", dir]);
     expect(dup.code).toBe(2);
