@@ -4,8 +4,9 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigSchema } from "../src/config/config-schema.ts";
 import { emptyUsage } from "../src/contract/index.ts";
-import { promoteCandidate, type RecordDraft } from "../src/evolve/promote.ts";
-import { checkScope } from "../src/evolve/scope-check.ts";
+import { candidatePolicy } from "../src/evolve/check/candidate-policy.ts";
+import { checkScope } from "../src/evolve/check/scope-check.ts";
+import { promoteCandidate, type RecordDraft } from "../src/evolve/land/promote.ts";
 import { createWorktree } from "../src/git/worktree.ts";
 import { readLog } from "../src/log/evolution-log.ts";
 import { demoRunArgs, demoWorkspace, makeHome } from "./helpers/homes.ts";
@@ -54,14 +55,7 @@ describe("candidates built on an outdated head", () => {
     const opts = { allowPaths: ["agent-src/"], maxPatchBytes: 65536, taskFileNames: [] };
     const da = draft("ev-a", parent, (await checkScope(a.dir, opts)).diff);
     const db = draft("ev-b", parent, (await checkScope(b.dir, opts)).diff);
-    const common = {
-      home,
-      branch: "main",
-      config,
-      trailers: {},
-      taskFileNames: [],
-      sandbox: LIMITS,
-    };
+    const common = { home, branch: "main", trailers: {}, policy: candidatePolicy(config, LIMITS) };
 
     const first = await promoteCandidate({ ...common, worktree: a, draft: da });
     expect(first.ok).toBe(true);

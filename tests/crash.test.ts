@@ -3,7 +3,7 @@ import { readdirSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { runGate } from "../src/evolve/gate.ts";
+import { runGate } from "../src/evolve/check/gate.ts";
 import { createWorktree } from "../src/git/worktree.ts";
 import { demoRunArgs, demoWorkspace, makeHome } from "./helpers/homes.ts";
 import { moss, mossBin } from "./helpers/moss-cli.ts";

@@ -1,8 +1,8 @@
 import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { applyEdits } from "../src/evolve/apply-edits.ts";
-import { checkScope } from "../src/evolve/scope-check.ts";
+import { checkScope } from "../src/evolve/check/scope-check.ts";
+import { applyEdits } from "../src/evolve/propose/apply-edits.ts";
 import { git } from "../src/git/repo.ts";
 import { createWorktree, type Worktree } from "../src/git/worktree.ts";
 import { makeHome } from "./helpers/homes.ts";

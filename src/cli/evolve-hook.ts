@@ -2,7 +2,7 @@ import { createInterface } from "node:readline/promises";
 import chalk from "chalk";
 import type { Consent } from "../evolve/cycle.ts";
 import { evolve } from "../evolve/cycle.ts";
-import type { Depth } from "../evolve/patcher-schemas.ts";
+import type { Depth } from "../evolve/propose/patcher-schemas.ts";
 import { runTask } from "../run/run-task.ts";
 import { colorDiff } from "./format.ts";
 import type { EvolutionSummary, EvolveHook } from "./run-command.ts";

@@ -59,8 +59,8 @@ async function heavy() {
     await Promise.all([
       import("./prepare-home.ts"),
       import("../config/load-config.ts"),
-      import("../evolve/rollback.ts"),
-      import("../evolve/apply-pending.ts"),
+      import("../evolve/land/rollback.ts"),
+      import("../evolve/land/apply-pending.ts"),
       import("../sandbox/resolve-sandbox.ts"),
     ]);
   return { prepareHome, loadConfig, rollback, applyPending, resolveSandbox };

@@ -5,7 +5,7 @@ import chalk from "chalk";
 import type { SandboxLimits } from "../agent-host/agent-process.ts";
 import { ConfigSchema } from "../config/config-schema.ts";
 import { evolve } from "../evolve/cycle.ts";
-import { rollback } from "../evolve/rollback.ts";
+import { rollback } from "../evolve/land/rollback.ts";
 import { commitIn } from "../git/ratchet.ts";
 import { initHome } from "../home/init-home.ts";
 import { readLog } from "../log/evolution-log.ts";

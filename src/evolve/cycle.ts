@@ -1,32 +1,24 @@
 import type { SandboxLimits } from "../agent-host/agent-process.ts";
 import type { Config } from "../config/config-schema.ts";
-import type { Usage } from "../contract/index.ts";
-import { addUsage, emptyUsage } from "../contract/index.ts";
 import { assertAgentSrcClean, headBranch, readRef } from "../git/ratchet.ts";
 import { createWorktree } from "../git/worktree.ts";
-import { appendRecord, newEvolutionId } from "../log/evolution-log.ts";
-import type { EvolutionRecord, GateResult, ScopeResult } from "../log/evolution-record.ts";
+import { appendRecord } from "../log/evolution-log.ts";
+import type { EvolutionRecord } from "../log/evolution-record.ts";
 import { withHomeLock } from "../log/home-lock.ts";
 import type { ModelRegistry } from "../models/model-registry.ts";
 import type { RunRecord } from "../run/run-record.ts";
-import { listWorkspaceFiles } from "../workspace/file-list.ts";
-import { applyEdits } from "./apply-edits.ts";
-import { savePending } from "./candidates.ts";
-import { agentSourceListing, buildEvidence } from "./evidence.ts";
-import { runExternalPatcher } from "./external-patcher.ts";
-import { runGate } from "./gate.ts";
-import {
-  patch as askPatch,
-  plan as askPlan,
-  diagnose,
-  formatDiagnosis,
-  formatPlan,
-  review,
-} from "./patcher.ts";
-import { DEPTHS, type Depth, type Diagnosis, type Plan } from "./patcher-schemas.ts";
-import { promoteCandidate, type RecordDraft } from "./promote.ts";
-import { mean, regressionSuite, replayRun } from "./replay.ts";
-import { checkScope } from "./scope-check.ts";
+import { candidatePolicy, checkCandidate } from "./check/candidate-policy.ts";
+import { taskFileNames } from "./check/task-file-names.ts";
+import { mean, regressionSuite, replayRun } from "./judge/replay.ts";
+import { savePending } from "./land/candidates.ts";
+import { promoteCandidate } from "./land/promote.ts";
+import { type RecordDraft, recordDraft } from "./land/record-draft.ts";
+import { modelsTrailer } from "./land/trailers.ts";
+import { agentSourceListing, buildEvidence } from "./propose/evidence.ts";
+import { diagnose, formatDiagnosis } from "./propose/patcher.ts";
+import { DEPTHS, type Depth, type Diagnosis } from "./propose/patcher-schemas.ts";
+import { proposeCandidate } from "./propose/propose-candidate.ts";
+import { meterUsage } from "./usage-meter.ts";
 
 export type Consent = (summary: { diff: string; before: number; after: number[] }) => Promise<boolean>;
 
@@ -53,9 +45,9 @@ export interface EvolveOutcome {
 }
 
 /**
- * One evolution cycle for a failed run: diagnose, then up to the depth's attempts of plan, review,
- * patch, scope, gate, replay and regression; the first candidate that clears all of them is
- * promoted (or kept pending consent). Every attempt leaves a log record.
+ * One evolution cycle for a failed run: diagnose, then up to the depth's attempts of
+ * propose (plan, review, patch) -> check (scope, gate) -> judge (replay, regression) -> land
+ * (promote, or keep pending consent). Every attempt leaves a log record.
  */
 export async function evolve(input: EvolveInput): Promise<EvolveOutcome> {
   const { home, run, config, models } = input;
@@ -66,7 +58,7 @@ export async function evolve(input: EvolveInput): Promise<EvolveOutcome> {
   const parent = await readRef(home, branch);
   const evidence = buildEvidence(home, run);
   const source = agentSourceListing(home);
-  const taskFileNames = taskNames(run.snapshot);
+  const policy = candidatePolicy(config, input.sandbox, taskFileNames(run.snapshot));
   const outcome: EvolveOutcome = { records: [], accepted: null, pending: null };
   const feedback: string[] = [];
   const modelNames = {
@@ -83,130 +75,94 @@ export async function evolve(input: EvolveInput): Promise<EvolveOutcome> {
 
   for (let attempt = 1; attempt <= depth.attempts && !input.signal?.aborted; attempt++) {
     const t0 = Date.now();
-    const usageBefore = totalUsage(models);
+    const usage = meterUsage(models);
     const timings: Record<string, number> = {};
-    const id = newEvolutionId();
-    let thePlan: Plan | null = null;
-    let rationale = "";
-    let scope: ScopeResult | null = null;
-    let gate: GateResult | null = null;
-    let replay: EvolutionRecord["replay"] = null;
-    const regression: EvolutionRecord["regression"] = [];
-    let diff = "";
-    const finishDraft = (verdict: EvolutionRecord["verdict"], reason: string): RecordDraft => ({
-      id,
+    // What this attempt has established so far; each stage fills in its part.
+    let draft: RecordDraft = recordDraft({
       kind: "evolution",
-      time: new Date().toISOString(),
       task: run.task,
       runId: run.runId,
       triggerScore: run.score,
       attempt,
       diagnosis: diagnosis ? formatDiagnosis(diagnosis) : null,
-      plan: thePlan ? formatPlan(thePlan) : null,
-      rationale: rationale || reason,
-      diff,
-      scope,
-      gate,
-      replay,
-      regression,
+      rationale: "",
+      verdict: "rejected",
+      reason: "",
+      parentCommit: parent,
+      models: modelNames,
+    });
+    const finish = (verdict: EvolutionRecord["verdict"], reason: string): RecordDraft => ({
+      ...draft,
+      time: new Date().toISOString(),
+      rationale: draft.rationale || reason,
       verdict,
       reason,
-      parentCommit: parent,
-      target: null,
-      models: modelNames,
-      ...usageSince(models, usageBefore, config),
+      ...usage(),
       timings: { ...timings, totalMs: Date.now() - t0 },
     });
+    const log = async (verdict: EvolutionRecord["verdict"], reason: string) => {
+      const entry = await withHomeLock(home, async () => appendRecord(home, finish(verdict, reason)));
+      outcome.records.push(entry.record);
+    };
     const reject = async (reason: string) => {
       say(`attempt ${attempt} rejected: ${reason}`);
       feedback.push(`attempt ${attempt}: ${reason}`);
-      const entry = await withHomeLock(home, async () => appendRecord(home, finishDraft("rejected", reason)));
-      outcome.records.push(entry.record);
+      await log("rejected", reason);
     };
 
     const wt = await createWorktree(home, parent);
     try {
-      // Plan and review, then patch.
-      let t = Date.now();
+      // propose
       try {
-        if (diagnosis) {
-          thePlan = await askPlan(models.for("patcher"), evidence, diagnosis, feedback);
-          for (let round = 0; round < depth.reviewRounds; round++) {
-            const verdict = await review(models.for("patcher"), evidence, diagnosis, thePlan);
-            if (verdict.approved) break;
-            if (round === depth.reviewRounds - 1)
-              throw new Error(`plan review rejected the plan: ${verdict.concerns.join("; ")}`);
-            thePlan = await askPlan(models.for("patcher"), evidence, diagnosis, [
-              ...feedback,
-              ...verdict.concerns,
-            ]);
-          }
-          timings.planMs = Date.now() - t;
-          t = Date.now();
-          const p = await askPatch(models.for("patcher"), source, diagnosis, thePlan, feedback);
-          rationale = p.rationale;
-          applyEdits(wt.dir, p, config.evolve.allowPaths);
-        } else {
-          const prompt = `${evidence}\n\n${feedback.length ? `## Earlier attempts were rejected\n${feedback.join("\n")}\n\n` : ""}Fix the weakness in agent-src/ that made the agent fail. Change only files under agent-src/ and add a test.`;
-          const ext = await runExternalPatcher(
-            wt.dir,
-            input.patcherCmd!,
-            prompt,
-            config.evolve.gateTimeoutMs,
-          );
-          rationale = `external patcher (${input.patcherCmd}) exited ${ext.code}: ${ext.output.trim().split("\n").slice(-5).join(" ").slice(0, 500)}`;
-          if (ext.timedOut) throw new Error("the external patcher ran past its time limit");
-        }
-        timings.patchMs = Date.now() - t;
+        const proposal = await proposeCandidate({
+          dir: wt.dir,
+          evidence,
+          source,
+          diagnosis,
+          feedback,
+          reviewRounds: depth.reviewRounds,
+          allowPaths: config.evolve.allowPaths,
+          models,
+          ...(input.patcherCmd ? { patcherCmd: input.patcherCmd } : {}),
+          timeoutMs: config.evolve.gateTimeoutMs,
+          onPlan: (plan) => {
+            draft.plan = plan;
+          },
+        });
+        draft = { ...draft, plan: proposal.plan, rationale: proposal.rationale };
+        Object.assign(timings, proposal.timings);
       } catch (err) {
         await reject((err as Error).message);
         continue;
       }
 
-      t = Date.now();
-      const scoped = await checkScope(wt.dir, {
-        allowPaths: config.evolve.allowPaths,
-        maxPatchBytes: config.evolve.maxPatchBytes,
-        taskFileNames,
-        allowEscalation: config.evolve.allowEscalation,
-      });
-      scope = scoped.result;
-      diff = scoped.diff;
-      timings.scopeMs = Date.now() - t;
-      if (!scope.passed) {
-        await reject(`scope: ${scope.violations.join("; ")}`);
+      // check
+      say(`attempt ${attempt}: scope and gate (typecheck + agent tests)…`);
+      let t = Date.now();
+      const checked = await checkCandidate(wt.dir, policy);
+      draft = { ...draft, diff: checked.diff, scope: checked.scope, gate: checked.gate };
+      timings.checkMs = Date.now() - t;
+      if (checked.gate) timings.gateMs = checked.gate.ms;
+      if (checked.failure) {
+        await reject(checked.failure);
         continue;
       }
 
-      say(`attempt ${attempt}: gate (typecheck + agent tests)…`);
-      t = Date.now();
-      gate = await runGate(wt.dir, config.evolve.gateTimeoutMs, input.sandbox);
-      timings.gateMs = Date.now() - t;
-      if (!gate.passed) {
-        const failures = gate.tests
-          .filter((x) => x.status === "failed")
-          .map((x) => `${x.name}: ${x.message ?? ""}`);
-        await reject(
-          `gate: ${gate.summary}${failures.length ? ` — ${failures.join(" | ")}` : ""}${gate.typecheck.passed ? "" : ` — ${gate.typecheck.output.slice(0, 800)}`}`,
-        );
-        continue;
-      }
-
+      // judge
       say(`attempt ${attempt}: replaying the failed task on the candidate…`);
       t = Date.now();
       const after = await replayRun(wt.dir, run, config, models, depth.trials, input.sandbox, input.signal);
-      replay = { task: run.task, runId: run.runId, before: run.score, after };
+      draft.replay = { task: run.task, runId: run.runId, before: run.score, after };
       timings.replayMs = Date.now() - t;
       if (!(mean(after) > run.score)) {
         await reject(`replay: the candidate scored ${after.join(", ")}, not above the head's ${run.score}`);
         continue;
       }
-
       t = Date.now();
       let regressed: string | null = null;
       for (const r of regressionSuite(home, run, config.evolve.regressionLimit)) {
         const scores = await replayRun(wt.dir, r, config, models, 1, input.sandbox, input.signal);
-        regression.push({ task: r.task, runId: r.runId, before: r.score, after: scores });
+        draft.regression.push({ task: r.task, runId: r.runId, before: r.score, after: scores });
         if (Math.min(...scores) < r.score)
           regressed = `regression: "${r.task}" fell from ${r.score} to ${scores.join(", ")}`;
       }
@@ -216,65 +172,60 @@ export async function evolve(input: EvolveInput): Promise<EvolveOutcome> {
         continue;
       }
 
-      const summary = { diff, before: run.score, after };
-      const decision = input.consent ? await input.consent(summary) : null;
+      // land
+      const decision = input.consent
+        ? await input.consent({ diff: draft.diff, before: run.score, after })
+        : null;
       if (decision === false) {
-        const entry = await withHomeLock(home, async () =>
-          appendRecord(home, finishDraft("declined", "the user declined the candidate")),
-        );
-        outcome.records.push(entry.record);
+        await log("declined", "the user declined the candidate");
         break;
       }
       if (decision === null) {
-        const draft = finishDraft(
+        const pending = finish(
           "pending",
-          `passed every check; awaiting consent: run \`moss apply ${id}\` to promote it`,
+          `passed every check; awaiting consent: run \`moss apply ${draft.id}\` to promote it`,
         );
         const entry = await withHomeLock(home, async () => {
           savePending(home, {
-            id,
-            diff,
+            id: draft.id,
+            diff: draft.diff,
             parentCommit: parent,
             task: run.task,
             runId: run.runId,
             before: run.score,
             after,
           });
-          return appendRecord(home, draft);
+          return appendRecord(home, pending);
         });
         outcome.records.push(entry.record);
-        outcome.pending = id;
-        say(`candidate ${id} passed every check; promote it with: moss apply ${id}`);
+        outcome.pending = draft.id;
+        say(`candidate ${draft.id} passed every check; promote it with: moss apply ${draft.id}`);
         break;
       }
-      const draft = finishDraft(
+      const accepted = finish(
         "accepted",
-        `gate passed (${gate.summary}); replay ${run.score} -> ${after.join(", ")}`,
+        `gate passed (${checked.gate?.summary}); replay ${run.score} -> ${after.join(", ")}`,
       );
       const promoted = await promoteCandidate({
         home,
         branch,
-        config,
         worktree: wt,
-        draft,
+        draft: accepted,
         trailers: {
           "Moss-Verdict": "accepted",
           "Moss-Score-Before": String(run.score),
           "Moss-Score-After": after.join(","),
-          "Moss-Models": Object.entries(modelNames)
-            .map(([k, v]) => `${k}=${v}`)
-            .join(" "),
-          "Moss-Cost-Usd": draft.costUsd.toFixed(4),
+          "Moss-Models": modelsTrailer(modelNames),
+          "Moss-Cost-Usd": accepted.costUsd.toFixed(4),
         },
-        taskFileNames,
-        sandbox: input.sandbox,
+        policy,
       });
       if (!promoted.ok) {
         await reject(promoted.reason);
         continue;
       }
       outcome.records.push(promoted.record);
-      outcome.accepted = { id, commit: promoted.commit };
+      outcome.accepted = { id: draft.id, commit: promoted.commit };
       say(`attempt ${attempt} accepted: new head ${promoted.commit.slice(0, 10)}`);
       break;
     } finally {
@@ -282,39 +233,4 @@ export async function evolve(input: EvolveInput): Promise<EvolveOutcome> {
     }
   }
   return outcome;
-}
-
-/** Workspace file names specific enough that a patch naming them hard-codes the task. */
-function taskNames(snapshot: string): string[] {
-  const common = new Set([
-    "package.json",
-    "package-lock.json",
-    "README.md",
-    "index.js",
-    "index.ts",
-    ".gitignore",
-    "tsconfig.json",
-  ]);
-  return [...new Set(listWorkspaceFiles(snapshot).map((f) => f.split("/").pop()!))].filter(
-    (n) => n.length >= 6 && !common.has(n),
-  );
-}
-
-function totalUsage(models: ModelRegistry): { usage: Usage; cost: number } {
-  let usage = emptyUsage();
-  for (const a of Object.values(models.usage())) if (a) usage = addUsage(usage, a.usage);
-  return { usage, cost: models.totalCost() };
-}
-
-function usageSince(models: ModelRegistry, before: { usage: Usage; cost: number }, _config: Config) {
-  const now = totalUsage(models);
-  return {
-    usage: {
-      inputTokens: now.usage.inputTokens - before.usage.inputTokens,
-      outputTokens: now.usage.outputTokens - before.usage.outputTokens,
-      cacheReadTokens: now.usage.cacheReadTokens - before.usage.cacheReadTokens,
-      cacheWriteTokens: now.usage.cacheWriteTokens - before.usage.cacheWriteTokens,
-    },
-    costUsd: now.cost - before.cost,
-  };
 }

@@ -1,16 +1,17 @@
-import type { SandboxLimits } from "../agent-host/agent-process.ts";
-import type { Config } from "../config/config-schema.ts";
-import { emptyUsage } from "../contract/index.ts";
-import { UsageError } from "../errors.ts";
-import { assertAgentSrcClean, headBranch, readRef } from "../git/ratchet.ts";
-import { git } from "../git/repo.ts";
-import { createWorktree } from "../git/worktree.ts";
-import { appendRecord, newEvolutionId, readLog } from "../log/evolution-log.ts";
-import type { EvolutionRecord } from "../log/evolution-record.ts";
-import { withHomeLock } from "../log/home-lock.ts";
-import { commitOfRecord, mossCommits } from "../log/verify-log.ts";
-import { runGate } from "./gate.ts";
-import { promoteCandidate, type RecordDraft } from "./promote.ts";
+import type { SandboxLimits } from "../../agent-host/agent-process.ts";
+import type { Config } from "../../config/config-schema.ts";
+import { UsageError } from "../../errors.ts";
+import { assertAgentSrcClean, headBranch, readRef } from "../../git/ratchet.ts";
+import { git } from "../../git/repo.ts";
+import { createWorktree } from "../../git/worktree.ts";
+import { appendRecord, readLog } from "../../log/evolution-log.ts";
+import type { EvolutionRecord } from "../../log/evolution-record.ts";
+import { withHomeLock } from "../../log/home-lock.ts";
+import { commitOfRecord, mossCommits } from "../../log/verify-log.ts";
+import { candidatePolicy } from "../check/candidate-policy.ts";
+import { runGate } from "../check/gate.ts";
+import { promoteCandidate } from "./promote.ts";
+import { recordDraft } from "./record-draft.ts";
 
 /**
  * Restores agent-src to a known-good state as a new commit on the head (history is never
@@ -47,33 +48,19 @@ export async function rollback(
       "agent-src",
     ]);
     const gate = await runGate(wt.dir, config.evolve.gateTimeoutMs, sandbox);
-    const draft: RecordDraft = {
-      id: newEvolutionId(),
+    const draft = recordDraft({
       kind: "rollback",
-      time: new Date().toISOString(),
-      task: null,
-      runId: null,
-      triggerScore: null,
-      attempt: 0,
-      diagnosis: null,
-      plan: null,
       rationale: `roll agent-src back to ${target.slice(0, 10)} (${rev})`,
       diff,
-      scope: null,
       gate,
-      replay: null,
-      regression: [],
       verdict: gate.passed ? "accepted" : "rejected",
       reason: gate.passed
         ? `gate passed (${gate.summary})`
         : `gate failed at the rollback target: ${gate.summary}`,
       parentCommit: head,
       target,
-      models: {},
-      usage: emptyUsage(),
-      costUsd: 0,
       timings: { gateMs: gate.ms, totalMs: Date.now() - t0 },
-    };
+    });
     if (!gate.passed) {
       await withHomeLock(home, async () => appendRecord(home, draft));
       throw new UsageError(`refusing to roll back to ${rev}: ${draft.reason}`);
@@ -81,13 +68,11 @@ export async function rollback(
     const result = await promoteCandidate({
       home,
       branch,
-      config,
       worktree: wt,
       draft,
       subject: `moss: roll agent-src back to ${target.slice(0, 10)}`,
       trailers: { "Moss-Verdict": "accepted", "Moss-Rollback": target },
-      taskFileNames: [],
-      sandbox,
+      policy: candidatePolicy(config, sandbox),
     });
     if (!result.ok) throw new Error(`rollback not landed: ${result.reason}`);
     return { commit: result.commit, record: result.record, target };

@@ -1,5 +1,5 @@
-import { git } from "../git/repo.ts";
-import type { ScopeResult } from "../log/evolution-record.ts";
+import { git } from "../../git/repo.ts";
+import type { ScopeResult } from "../../log/evolution-record.ts";
 import { checkEscalation } from "./escalation-check.ts";
 import { countMatches, isTestFile, readStagedSources, type StagedSource } from "./staged-sources.ts";
 

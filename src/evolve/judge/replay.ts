@@ -1,8 +1,8 @@
-import type { SandboxLimits } from "../agent-host/agent-process.ts";
-import type { Config } from "../config/config-schema.ts";
-import type { ModelRegistry } from "../models/model-registry.ts";
-import { runAttempt } from "../run/attempt.ts";
-import { listRunRecords, type RunRecord } from "../run/run-record.ts";
+import type { SandboxLimits } from "../../agent-host/agent-process.ts";
+import type { Config } from "../../config/config-schema.ts";
+import type { ModelRegistry } from "../../models/model-registry.ts";
+import { runAttempt } from "../../run/attempt.ts";
+import { listRunRecords, type RunRecord } from "../../run/run-record.ts";
 
 /** Re-runs a recorded task with the agent in `agentDir`, from the same snapshot, `trials` times. */
 export async function replayRun(

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import type { Provider } from "../models/provider.ts";
+import type { Provider } from "../../models/provider.ts";
 import {
   type Diagnosis,
   DiagnosisSchema,

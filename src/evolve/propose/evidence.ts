@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
-import type { RunRecord } from "../run/run-record.ts";
-import { runsDir } from "../run/run-record.ts";
+import type { RunRecord } from "../../run/run-record.ts";
+import { runsDir } from "../../run/run-record.ts";
 
 /**
  * What the patcher sees of a failed run. Deterministic by design: no run ids, absolute temp

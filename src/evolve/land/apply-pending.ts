@@ -1,17 +1,16 @@
 import { rmSync } from "node:fs";
 import path from "node:path";
-import type { SandboxLimits } from "../agent-host/agent-process.ts";
-import type { Config } from "../config/config-schema.ts";
-import { emptyUsage } from "../contract/index.ts";
-import { assertAgentSrcClean, headBranch, readRef } from "../git/ratchet.ts";
-import { createWorktree } from "../git/worktree.ts";
-import { appendRecord, findRecord, newEvolutionId } from "../log/evolution-log.ts";
-import type { EvolutionRecord } from "../log/evolution-record.ts";
-import { withHomeLock } from "../log/home-lock.ts";
+import type { SandboxLimits } from "../../agent-host/agent-process.ts";
+import type { Config } from "../../config/config-schema.ts";
+import { assertAgentSrcClean, headBranch, readRef } from "../../git/ratchet.ts";
+import { createWorktree } from "../../git/worktree.ts";
+import { appendRecord, findRecord } from "../../log/evolution-log.ts";
+import type { EvolutionRecord } from "../../log/evolution-record.ts";
+import { withHomeLock } from "../../log/home-lock.ts";
+import { candidatePolicy, checkCandidate } from "../check/candidate-policy.ts";
 import { loadPending } from "./candidates.ts";
-import { runGate } from "./gate.ts";
-import { applyDiff, promoteCandidate, type RecordDraft } from "./promote.ts";
-import { checkScope } from "./scope-check.ts";
+import { applyDiff, promoteCandidate } from "./promote.ts";
+import { recordDraft } from "./record-draft.ts";
 
 /** `moss apply <id>`: promotes a pending candidate after re-running scope and gate on the current head. */
 export async function applyPending(
@@ -28,10 +27,12 @@ export async function applyPending(
   const t0 = Date.now();
   const wt = await createWorktree(home, head);
   try {
-    const draftBase: Omit<RecordDraft, "verdict" | "reason" | "gate" | "scope" | "diff"> = {
-      id: newEvolutionId(),
+    const policy = candidatePolicy(config, sandbox);
+    const problem = await applyDiff(wt.dir, pending.diff);
+    const checked = problem ? null : await checkCandidate(wt.dir, policy);
+    const passed = checked !== null && checked.failure === null;
+    const draft = recordDraft({
       kind: "apply",
-      time: new Date().toISOString(),
       task: pending.task,
       runId: pending.runId,
       triggerScore: pending.before,
@@ -44,34 +45,17 @@ export async function applyPending(
       parentCommit: head,
       target: pending.id,
       models: original?.models ?? {},
-      usage: emptyUsage(),
-      costUsd: 0,
-      timings: {},
-    };
-    const problem = await applyDiff(wt.dir, pending.diff);
-    const scoped = problem
-      ? null
-      : await checkScope(wt.dir, {
-          allowPaths: config.evolve.allowPaths,
-          maxPatchBytes: config.evolve.maxPatchBytes,
-          taskFileNames: [],
-        });
-    const gate = scoped?.result.passed ? await runGate(wt.dir, config.evolve.gateTimeoutMs, sandbox) : null;
-    const draft: RecordDraft = {
-      ...draftBase,
-      diff: scoped?.diff ?? pending.diff,
-      scope: scoped?.result ?? null,
-      gate,
-      verdict: gate?.passed ? "accepted" : "rejected",
+      diff: checked?.diff ?? pending.diff,
+      scope: checked?.scope ?? null,
+      gate: checked?.gate ?? null,
+      verdict: passed ? "accepted" : "rejected",
       reason: problem
         ? `the candidate no longer applies to the head: ${problem}`
-        : !scoped?.result.passed
-          ? `scope: ${scoped?.result.violations.join("; ")}`
-          : gate?.passed
-            ? `re-gated on ${head.slice(0, 10)}: ${gate.summary}`
-            : `gate on the current head failed: ${gate?.summary}`,
-      timings: { totalMs: Date.now() - t0, ...(gate ? { gateMs: gate.ms } : {}) },
-    };
+        : passed
+          ? `re-gated on ${head.slice(0, 10)}: ${checked.gate?.summary}`
+          : `re-checked on the current head and failed: ${checked?.failure}`,
+      timings: { totalMs: Date.now() - t0, ...(checked?.gate ? { gateMs: checked.gate.ms } : {}) },
+    });
     if (draft.verdict !== "accepted") {
       const entry = await withHomeLock(home, async () => appendRecord(home, draft));
       return { ok: false, record: entry.record };
@@ -79,7 +63,6 @@ export async function applyPending(
     const result = await promoteCandidate({
       home,
       branch,
-      config,
       worktree: wt,
       draft,
       trailers: {
@@ -88,8 +71,7 @@ export async function applyPending(
         "Moss-Score-Before": String(pending.before),
         "Moss-Score-After": pending.after.join(","),
       },
-      taskFileNames: [],
-      sandbox,
+      policy,
     });
     if (!result.ok) {
       const entry = await withHomeLock(home, async () =>

@@ -1,17 +1,17 @@
 import { existsSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import path from "node:path";
-import type { SandboxLimits } from "../agent-host/agent-process.ts";
-import { makeTempDir } from "../git/temp-dirs.ts";
-import type { GateResult, TestResult } from "../log/evolution-record.ts";
-import { faultPoint } from "../log/fault-point.ts";
-import { runInGroup } from "../process/run-in-group.ts";
+import type { SandboxLimits } from "../../agent-host/agent-process.ts";
+import { makeTempDir } from "../../git/temp-dirs.ts";
+import type { GateResult, TestResult } from "../../log/evolution-record.ts";
+import { faultPoint } from "../../log/fault-point.ts";
+import { runInGroup } from "../../process/run-in-group.ts";
 import {
   makeReadableForSandbox,
   makeWritableForSandbox,
   sandboxUid,
   wrapInSandbox,
-} from "../sandbox/sandbox.ts";
-import { normalize } from "./evidence.ts";
+} from "../../sandbox/sandbox.ts";
+import { normalize } from "../propose/evidence.ts";
 
 /**
  * The gate: typecheck agent-src and run the agent's vitest tests in `dir` (a worktree with

@@ -1,4 +1,4 @@
-import { git } from "../git/repo.ts";
+import { git } from "../../git/repo.ts";
 
 export const isTestFile = (file: string) => /\.(test|spec)\.[cm]?[jt]sx?$/.test(file);
 const isAgentCode = (file: string) => file.startsWith("agent-src/") && /\.[cm]?[jt]sx?$/.test(file);

@@ -1,7 +1,7 @@
 import { rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { makeTempDir } from "../git/temp-dirs.ts";
-import { type GroupRunResult, runInGroup } from "../process/run-in-group.ts";
+import { makeTempDir } from "../../git/temp-dirs.ts";
+import { type GroupRunResult, runInGroup } from "../../process/run-in-group.ts";
 
 /**
  * Runs an external coding-agent CLI (`claude -p`, `codex exec`, `opencode run`, ...) in the

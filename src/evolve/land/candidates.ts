@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
-import { writeFileAtomic } from "../log/atomic-write.ts";
+import { writeFileAtomic } from "../../log/atomic-write.ts";
 
 export const PendingSchema = z.object({
   id: z.string(),

@@ -1,31 +1,28 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import type { SandboxLimits } from "../agent-host/agent-process.ts";
-import type { Config } from "../config/config-schema.ts";
-import { commitIn, moveHead, readRef } from "../git/ratchet.ts";
-import { git } from "../git/repo.ts";
-import { createWorktree, type Worktree } from "../git/worktree.ts";
-import { appendRecord, logDir } from "../log/evolution-log.ts";
-import type { EvolutionRecord } from "../log/evolution-record.ts";
-import { faultPoint } from "../log/fault-point.ts";
-import { withHomeLock } from "../log/home-lock.ts";
-import { runGate } from "./gate.ts";
-import { checkScope } from "./scope-check.ts";
+import { commitIn, moveHead, readRef } from "../../git/ratchet.ts";
+import { git } from "../../git/repo.ts";
+import { createWorktree, type Worktree } from "../../git/worktree.ts";
+import { appendRecord, logDir } from "../../log/evolution-log.ts";
+import type { EvolutionRecord } from "../../log/evolution-record.ts";
+import { faultPoint } from "../../log/fault-point.ts";
+import { withHomeLock } from "../../log/home-lock.ts";
+import { type CandidatePolicy, checkCandidate } from "../check/candidate-policy.ts";
+import type { RecordDraft } from "./record-draft.ts";
 
-export type RecordDraft = Omit<EvolutionRecord, "seq" | "prevHash">;
+export type { RecordDraft } from "./record-draft.ts";
 
 export interface PromoteInput {
   home: string;
   branch: string;
-  config: Config;
   /** The worktree holding the candidate, staged on top of `draft.parentCommit`. */
   worktree: Worktree;
   draft: RecordDraft;
   /** The commit's subject line; the first line of the draft's rationale by default. */
   subject?: string;
   trailers: Record<string, string>;
-  taskFileNames: string[];
-  sandbox: SandboxLimits | null;
+  /** How the candidate is re-checked when the head moved since it was built. */
+  policy: CandidatePolicy;
 }
 
 export type PromoteResult =
@@ -42,7 +39,7 @@ export function promoteCandidate(input: PromoteInput): Promise<PromoteResult> {
 }
 
 async function promoteLocked(input: PromoteInput): Promise<PromoteResult> {
-  const { home, branch, config } = input;
+  const { home, branch } = input;
   let draft = input.draft;
   let wt = input.worktree;
   let moved: Worktree | undefined;
@@ -58,19 +55,12 @@ async function promoteLocked(input: PromoteInput): Promise<PromoteResult> {
           reason: `the head moved and the patch no longer applies: ${applied}`,
           record: draft,
         };
-      const scope = await checkScope(wt.dir, {
-        allowPaths: config.evolve.allowPaths,
-        maxPatchBytes: config.evolve.maxPatchBytes,
-        taskFileNames: input.taskFileNames,
-        allowEscalation: config.evolve.allowEscalation,
-      });
-      const gate = await runGate(wt.dir, config.evolve.gateTimeoutMs, input.sandbox);
-      draft = { ...draft, parentCommit: head, diff: scope.diff, scope: scope.result, gate };
-      if (!scope.result.passed || !gate.passed) {
-        const why = scope.result.passed ? gate.summary : scope.result.violations.join("; ");
+      const checked = await checkCandidate(wt.dir, input.policy);
+      draft = { ...draft, parentCommit: head, diff: checked.diff, scope: checked.scope, gate: checked.gate };
+      if (checked.failure) {
         return {
           ok: false,
-          reason: `re-gated against the new head ${head.slice(0, 10)} and failed: ${why}`,
+          reason: `re-gated against the new head ${head.slice(0, 10)} and failed: ${checked.failure}`,
           record: draft,
         };
       }
