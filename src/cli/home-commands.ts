@@ -20,7 +20,7 @@ export function registerHomeCommands(program: Command): void {
     .argument("<rev>", "an evolution id from `moss log`, or a commit of the head branch")
     .option("--no-sandbox", "run the gate without the bubblewrap sandbox (not recommended)")
     .action(async (rev: string, flags: { sandbox: boolean }, cmd: Command) => {
-      const home = resolveHome(cmd.optsWithGlobals().home);
+      const home = await resolveHome(cmd.optsWithGlobals().home);
       const { prepareHome, loadConfig, rollback, resolveSandbox } = await heavy();
       await prepareHome(home);
       const { config } = loadConfig({ home });
@@ -39,7 +39,7 @@ export function registerHomeCommands(program: Command): void {
     .argument("<id>", "the pending evolution id")
     .option("--no-sandbox", "run the gate without the bubblewrap sandbox (not recommended)")
     .action(async (id: string, flags: { sandbox: boolean }, cmd: Command) => {
-      const home = resolveHome(cmd.optsWithGlobals().home);
+      const home = await resolveHome(cmd.optsWithGlobals().home);
       const { prepareHome, loadConfig, applyPending, resolveSandbox } = await heavy();
       await prepareHome(home);
       const { config } = loadConfig({ home });

@@ -26,7 +26,7 @@ export function registerLog(program: Command): void {
         flags: { diff?: boolean; verify?: boolean; json?: boolean },
         cmd: Command,
       ) => {
-        const home = resolveHome(cmd.optsWithGlobals().home);
+        const home = await resolveHome(cmd.optsWithGlobals().home);
         const [{ prepareHome }, { findRecord, readLog }, { mossCommits, verifyLog }] = await Promise.all([
           import("./prepare-home.ts"),
           import("../log/evolution-log.ts"),

@@ -1,6 +1,9 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { Command, CommanderError } from "commander";
 import { UsageError } from "../errors.ts";
 import { registerDemo } from "./demo-command.ts";
+import { packageRoot } from "./home.ts";
 import { registerHomeCommands } from "./home-commands.ts";
 import { registerLog } from "./log-command.ts";
 import { registerRun } from "./run-command.ts";
@@ -11,7 +14,8 @@ import { registerSuite } from "./suite-command.ts";
 export async function main(argv: string[]): Promise<number> {
   const program = new Command("moss")
     .description("a coding agent that improves itself under a ratchet that never lets it get worse")
-    .option("--home <dir>", "the agent home (default: $MOSS_HOME, else the moss checkout)")
+    .version(packageVersion(), "-V, --version", "print the moss version")
+    .option("--home <dir>", "the agent home (default: $MOSS_HOME, else ~/.local/share/moss)")
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   // Commands load their heavy modules (SDKs, zod, git) only when they run: `moss --help` stays fast.
@@ -51,6 +55,11 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`moss: ${detail}\n`);
     return 1;
   }
+}
+
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(path.join(packageRoot, "package.json"), "utf8")) as { version: string })
+    .version;
 }
 
 const code = await main(process.argv);

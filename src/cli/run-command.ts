@@ -52,7 +52,7 @@ export function registerRun(program: Command, makeHook: (flags: RunFlags) => Evo
       "consent to patches that add env, network or process access or raise the agent's limits",
     )
     .action(async (task: string, flags: RunFlags, cmd: Command) => {
-      const home = resolveHome(cmd.optsWithGlobals().home);
+      const home = await resolveHome(cmd.optsWithGlobals().home);
       if (!["shallow", "standard", "deep"].includes(flags.depth)) {
         throw new UsageError(`--depth must be shallow, standard or deep, got "${flags.depth}"`);
       }

@@ -9,7 +9,7 @@ export function registerRuns(program: Command): void {
     .description("list the recorded runs of this home")
     .option("--json", "print JSON")
     .action(async (flags: { json?: boolean }, cmd: Command) => {
-      const home = resolveHome(cmd.optsWithGlobals().home);
+      const home = await resolveHome(cmd.optsWithGlobals().home);
       const { listRunRecords } = await import("../run/run-record.ts");
       const { records, broken } = listRunRecords(home);
       if (flags.json) {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
@@ -18,14 +18,24 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
-/** Removes moss temp folders left by processes that are gone. Returns how many it removed. */
+/**
+ * Removes this user's moss temp folders left by processes that are gone. Returns how many it
+ * removed. Another user's folders (a shared /tmp) are left alone; a folder that cannot be removed
+ * is skipped, never an error.
+ */
 export function cleanStaleTempDirs(): number {
   let removed = 0;
+  const uid = process.getuid?.();
   for (const name of readdirSync(os.tmpdir())) {
     const m = PATTERN.exec(name);
-    if (m && !pidAlive(Number(m[2]))) {
-      rmSync(path.join(os.tmpdir(), name), { recursive: true, force: true });
+    if (!m || pidAlive(Number(m[2]))) continue;
+    const dir = path.join(os.tmpdir(), name);
+    try {
+      if (uid !== undefined && statSync(dir).uid !== uid) continue;
+      rmSync(dir, { recursive: true, force: true });
       removed++;
+    } catch {
+      // Removed by another moss meanwhile, or not ours to remove.
     }
   }
   return removed;

@@ -10,7 +10,11 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the built `moss` binary (async, so loopback servers in the test keep serving). */
+/**
+ * Runs the built `moss` binary (async, so loopback servers in the test keep serving). The home is
+ * this checkout unless `env` names another (MOSS_HOME: undefined leaves it unset, for tests of the
+ * default home; give them their own HOME or XDG_DATA_HOME).
+ */
 export function moss(args: string[], env: NodeJS.ProcessEnv = {}, cwd = repoRoot): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(
@@ -18,7 +22,13 @@ export function moss(args: string[], env: NodeJS.ProcessEnv = {}, cwd = repoRoot
       [mossBin, ...args],
       {
         cwd,
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, FORCE_COLOR: "0", ...env },
+        env: definedOnly({
+          PATH: process.env.PATH,
+          HOME: process.env.HOME,
+          FORCE_COLOR: "0",
+          MOSS_HOME: repoRoot,
+          ...env,
+        }),
         maxBuffer: 64 * 1024 * 1024,
       },
       (err, stdout, stderr) => {
@@ -26,4 +36,8 @@ export function moss(args: string[], env: NodeJS.ProcessEnv = {}, cwd = repoRoot
       },
     );
   });
+}
+
+function definedOnly(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined));
 }
