@@ -37,7 +37,7 @@ export function registerSuite(program: Command): void {
     .requiredOption("--out <dir>", "the suite folder to write (tasks are added to an existing suite)")
     .option("--holdout-every <n>", "put every n-th task in the holdout split", "0")
     .action(async (flags: { out: string; holdoutEvery: string }, cmd: Command) => {
-      const home = resolveHome(cmd.optsWithGlobals().home);
+      const home = await resolveHome(cmd.optsWithGlobals().home);
       const every = Number(flags.holdoutEvery);
       if (!Number.isInteger(every) || every < 0) {
         throw new UsageError(`--holdout-every must be a whole number, got "${flags.holdoutEvery}"`);
