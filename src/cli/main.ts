@@ -3,6 +3,7 @@ import path from "node:path";
 import { Command, CommanderError } from "commander";
 import { UsageError } from "../errors.ts";
 import { registerDemo } from "./demo-command.ts";
+import { registerEval } from "./eval-command.ts";
 import { packageRoot } from "./home.ts";
 import { registerHomeCommands } from "./home-commands.ts";
 import { registerLog } from "./log-command.ts";
@@ -33,6 +34,7 @@ export async function main(argv: string[]): Promise<number> {
   registerHomeCommands(program);
   registerDemo(program);
   registerSuite(program);
+  registerEval(program);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : 0;

@@ -13,11 +13,15 @@ export interface FakeServer {
   close(): Promise<void>;
 }
 
+/** Builds the reply to a request from its body (for callers whose requests arrive in any order). */
+export type FakeResponder = (body: Record<string, unknown>, index: number) => FakeReply | Promise<FakeReply>;
+
 /**
  * A loopback HTTP server that answers the Anthropic Messages API (POST /v1/messages) or the
- * OpenAI chat API (POST /v1/chat/completions) from a script, in order, and records requests.
+ * OpenAI chat API (POST /v1/chat/completions) from a script, in order, or from a responder
+ * function of each request, and records requests.
  */
-export async function startFakeModelServer(replies: FakeReply[]): Promise<FakeServer> {
+export async function startFakeModelServer(replies: FakeReply[] | FakeResponder): Promise<FakeServer> {
   const requests: FakeServer["requests"] = [];
   let i = 0;
   const server = http.createServer((req, res) => {
@@ -25,9 +29,12 @@ export async function startFakeModelServer(replies: FakeReply[]): Promise<FakeSe
     req.on("data", (c) => {
       raw += c;
     });
-    req.on("end", () => {
-      requests.push({ path: req.url ?? "", headers: req.headers, body: raw ? JSON.parse(raw) : {} });
-      const reply = replies[i++];
+    req.on("end", async () => {
+      const body = raw ? JSON.parse(raw) : {};
+      requests.push({ path: req.url ?? "", headers: req.headers, body });
+      const index = i++;
+      const reply: FakeReply | undefined =
+        typeof replies === "function" ? await replies(body, index) : replies[index];
       const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
         if (res.destroyed) return;
         res.writeHead(status, { "content-type": "application/json", ...headers });
@@ -36,7 +43,7 @@ export async function startFakeModelServer(replies: FakeReply[]): Promise<FakeSe
       if (!reply)
         return send(500, { type: "error", error: { type: "api_error", message: "script exhausted" } });
       if ("hangMs" in reply) {
-        const t = setTimeout(() => send(200, reply.body), reply.hangMs);
+        const t = setTimeout(() => send(200, reply.body), reply.hangMs as number);
         res.on("close", () => clearTimeout(t));
         return;
       }

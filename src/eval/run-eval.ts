@@ -1,0 +1,215 @@
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import type { SandboxLimits } from "../agent-host/agent-process.ts";
+import type { Config } from "../config/config-schema.ts";
+import { emptyUsage } from "../contract/index.ts";
+import { createWorktree, type Worktree } from "../git/worktree.ts";
+import { ModelRegistry, type ModelSource } from "../models/model-registry.ts";
+import { runAttempt } from "../run/attempt.ts";
+import { appendResult, type EvalPlan, evalDir, readResults, type TrialResult } from "./eval-store.ts";
+import { prepareTask } from "./prepare-task.ts";
+
+export type EvalEvent =
+  | { type: "prepare"; taskId: string }
+  | { type: "start"; key: string; taskId: string }
+  | { type: "finish"; result: TrialResult }
+  | { type: "budget_stop"; spentUsd: number; budgetUsd: number; remaining: number };
+
+export interface RunEvalInput {
+  home: string;
+  plan: EvalPlan;
+  config: Config;
+  /** How each trial's models are built (a fresh registry per trial, so costs are the trial's own). */
+  models: ModelSource;
+  sandbox: SandboxLimits | null;
+  parallel: number;
+  /** No new trial starts once spend + in-flight estimates + one more estimate would pass it. */
+  budgetUsd?: number;
+  /** What one trial is expected to cost before any has finished (updated from finished trials). */
+  estimatePerTrialUsd: number;
+  /** Only these trial keys (an evolve cascade runs a few first); every key of the plan otherwise. */
+  only?: Set<string>;
+  signal?: AbortSignal;
+  onEvent?: (event: EvalEvent) => void;
+}
+
+export interface RunEvalOutput {
+  stoppedBy: "done" | "budget" | "interrupted";
+  /** Every result of the eval so far, this run's and earlier ones'. */
+  results: TrialResult[];
+  spentUsd: number;
+}
+
+/**
+ * Runs the plan's trials that have no scored result yet (a resumed eval picks up where it
+ * stopped; error results are retried) on a pool of `parallel` workers, each trial an attempt in
+ * its own sandboxed scratch copy of the task's prepared workspace. Every finished trial is
+ * appended to the eval's results.jsonl before the next one is counted; an aborted trial is not.
+ */
+export async function runEval(input: RunEvalInput): Promise<RunEvalOutput> {
+  const { home, plan, config } = input;
+  const dir = evalDir(home, plan.evalId);
+  const done = new Set(
+    readResults(home, plan.evalId)
+      .filter((r) => r.status === "scored")
+      .map((r) => r.key),
+  );
+  const queue = plan.order.filter((k) => !done.has(k) && (!input.only || input.only.has(k)));
+  const tasks = new Map(plan.tasks.map((t) => [t.id, t]));
+  const prepared = new Map<string, string>();
+  const worktrees: Worktree[] = [];
+  const agentDirs = new Map<string, string>();
+  let spent = 0;
+  let finished = 0;
+  let inFlight = 0;
+  let stoppedBy: RunEvalOutput["stoppedBy"] = "done";
+  const estimate = () => (finished > 0 ? spent / finished : input.estimatePerTrialUsd);
+
+  mkdirSync(path.join(dir, "trials"), { recursive: true });
+  // Every set-up runs before the first model call, so a broken one costs nothing.
+  for (const key of queue) {
+    const task = tasks.get(splitKey(key)[1]);
+    if (!task || prepared.has(task.id)) continue;
+    input.onEvent?.({ type: "prepare", taskId: task.id });
+    prepared.set(
+      task.id,
+      await prepareTask(dir, task, {
+        maxSnapshotBytes: config.workspace.maxSnapshotBytes,
+        setupTimeoutMs: config.check.timeoutMs,
+      }),
+    );
+  }
+  try {
+    for (const agent of plan.agents) {
+      if (!agent.commit) {
+        agentDirs.set(agent.label, home);
+        continue;
+      }
+      const wt = await createWorktree(home, agent.commit);
+      worktrees.push(wt);
+      agentDirs.set(agent.label, wt.dir);
+    }
+
+    const next = (): string | null => {
+      if (input.signal?.aborted) {
+        stoppedBy = "interrupted";
+        return null;
+      }
+      if (!queue.length) return null;
+      if (input.budgetUsd !== undefined && spent + (inFlight + 1) * estimate() > input.budgetUsd) {
+        if (stoppedBy !== "budget") {
+          stoppedBy = "budget";
+          input.onEvent?.({
+            type: "budget_stop",
+            spentUsd: spent,
+            budgetUsd: input.budgetUsd,
+            remaining: queue.length,
+          });
+        }
+        return null;
+      }
+      return queue.shift() ?? null;
+    };
+
+    const worker = async () => {
+      for (let key = next(); key; key = next()) {
+        inFlight++;
+        try {
+          const result = await runTrial(key);
+          if (result) {
+            appendResult(home, plan.evalId, result);
+            spent += result.costUsd;
+            finished++;
+            input.onEvent?.({ type: "finish", result });
+          }
+        } finally {
+          inFlight--;
+        }
+      }
+    };
+
+    const runTrial = async (key: string): Promise<TrialResult | null> => {
+      const [label, taskId, n] = splitKey(key);
+      const task = tasks.get(taskId);
+      const agentDir = agentDirs.get(label);
+      if (!task || !agentDir)
+        throw new Error(`eval ${plan.evalId}: trial ${key} names no planned task or agent`);
+      const snapshot = prepared.get(taskId);
+      if (!snapshot) throw new Error(`eval ${plan.evalId}: task ${taskId} was not prepared`);
+      input.onEvent?.({ type: "start", key, taskId });
+      const models = new ModelRegistry(config, input.models);
+      const t0 = Date.now();
+      const { checkTimeoutMs, ...limits } = task.limits;
+      const base = {
+        type: "trial" as const,
+        key,
+        agent: label,
+        taskId,
+        trial: n,
+        finishedAt: "",
+      };
+      try {
+        const attempt = await runAttempt({
+          agentDir,
+          snapshot,
+          task: task.prompt,
+          check: task.check ?? null,
+          rubric: task.rubric ?? null,
+          threshold: task.threshold,
+          limits: { ...config.limits, ...limits },
+          checkTimeoutMs: checkTimeoutMs ?? config.check.timeoutMs,
+          executor: models.for("executor"),
+          ...(task.rubric ? { judge: () => models.for("judge") } : {}),
+          transcript: path.join(dir, "trials", `${key.replaceAll(":", "_")}.jsonl`),
+          sandbox: input.sandbox,
+          ...(input.signal ? { signal: input.signal } : {}),
+        });
+        if (attempt.agent.exitReason === "aborted") return null;
+        const modelError = attempt.agent.exitReason === "model_error";
+        return {
+          ...base,
+          status: modelError ? "error" : "scored",
+          score: attempt.score.score,
+          passed: attempt.score.passed,
+          exitReason: attempt.agent.exitReason,
+          ...(attempt.agent.detail ? { detail: attempt.agent.detail.slice(0, 2000) } : {}),
+          rationale: attempt.score.rationale,
+          turns: attempt.agent.turns,
+          usage: attempt.agent.usage,
+          costUsd: models.totalCost(),
+          ms: Date.now() - t0,
+          finishedAt: new Date().toISOString(),
+        };
+      } catch (err) {
+        if (input.signal?.aborted) return null;
+        return {
+          ...base,
+          status: "error",
+          score: 0,
+          passed: false,
+          exitReason: "environment_error",
+          detail: (err as Error).message.slice(0, 2000),
+          rationale: [],
+          turns: 0,
+          usage: emptyUsage(),
+          costUsd: models.totalCost(),
+          ms: Date.now() - t0,
+          finishedAt: new Date().toISOString(),
+        };
+      }
+    };
+
+    await Promise.all(Array.from({ length: Math.max(1, input.parallel) }, worker));
+    if (input.signal?.aborted) stoppedBy = "interrupted";
+  } finally {
+    for (const wt of worktrees) await wt.remove();
+  }
+  return { stoppedBy, results: readResults(home, plan.evalId), spentUsd: spent };
+}
+
+/** `head:fix-add:2` -> ["head", "fix-add", 2]. */
+export function splitKey(key: string): ["head" | "against", string, number] {
+  const first = key.indexOf(":");
+  const last = key.lastIndexOf(":");
+  return [key.slice(0, first) as "head" | "against", key.slice(first + 1, last), Number(key.slice(last + 1))];
+}

@@ -1,0 +1,158 @@
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { type FakeServer, startFakeModelServer } from "./helpers/fake-model-server.ts";
+import { makeHome } from "./helpers/homes.ts";
+import { moss } from "./helpers/moss-cli.ts";
+import { addTasks, answerTask, spawnMoss, suiteResponder } from "./helpers/suite-agent.ts";
+import { makeWorkspace } from "./helpers/workspaces.ts";
+
+let server: FakeServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+const env = (s: FakeServer) => ({ ANTHROPIC_API_KEY: "sk-test", ANTHROPIC_BASE_URL: s.url });
+
+function resultLines(home: string, evalId: string): Array<Record<string, unknown>> {
+  const file = path.join(home, "evals", evalId, "results.jsonl");
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .flatMap((l) => {
+      try {
+        return [JSON.parse(l)];
+      } catch {
+        return [];
+      }
+    });
+}
+
+const perTask = (summary: {
+  agents: Array<{ tasks: Array<{ taskId: string; n: number; passes: number }> }>;
+}) => Object.fromEntries(summary.agents[0]!.tasks.map((t) => [t.taskId, `${t.passes}/${t.n}`]));
+
+describe("moss eval", () => {
+  it("suite init -> eval on 2 workers: every trial once in results.jsonl, pass@1 with intervals, cost", async () => {
+    server = await startFakeModelServer(suiteResponder());
+    const home = await makeHome();
+    const suite = path.join(makeWorkspace({}), "my-suite");
+    expect((await moss(["suite", "init", suite])).code).toBe(0);
+    addTasks(suite, [answerTask("stuck", "give-up", { split: "holdout" })]);
+    const r = await moss(
+      ["--home", home, "eval", suite, "--trials", "2", "--parallel", "2", "--seed", "7", "--json"],
+      env(server),
+    );
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/estimated cost \$\d/);
+    const summary = JSON.parse(r.stdout);
+    expect(summary).toMatchObject({ complete: true, planned: 4, done: 4, seed: 7, stoppedBy: "done" });
+    expect(perTask(summary)).toEqual({ "fix-add": "2/2", stuck: "0/2" });
+    const head = summary.agents[0];
+    expect(head.all.pass1).toBe(0.5);
+    expect(head.all.interval.low).toBeCloseTo(0.15, 2);
+    expect(head.all.interval.high).toBeCloseTo(0.85, 2);
+    expect(head.train).toMatchObject({ n: 2, passes: 2, passK: 1 });
+    expect(head.holdout).toMatchObject({ n: 2, passes: 0, passK: 0 });
+    expect(head.all.costUsd).toBeGreaterThan(0);
+    expect(head.all.tokens).toBeGreaterThan(0);
+
+    const lines = resultLines(home, summary.evalId);
+    expect(lines.map((l) => l.key).sort()).toEqual([
+      "head:fix-add:0",
+      "head:fix-add:1",
+      "head:stuck:0",
+      "head:stuck:1",
+    ]);
+    expect(lines.every((l) => l.status === "scored")).toBe(true);
+    // The suite's own workspace is never written: trials run in scratch copies.
+    expect(readFileSync(path.join(suite, "tasks/fix-add/workspace/src/math.js"), "utf8")).toContain("a - b");
+
+    const list = await moss(["--home", home, "eval", "--list"]);
+    expect(list.stdout).toContain(summary.evalId);
+  });
+
+  it("a SIGKILLed eval resumes where it stopped: same per-task results, no trial counted twice", async () => {
+    server = await startFakeModelServer(suiteResponder({ delayMs: 150 }));
+    const home = await makeHome();
+    const suite = path.join(makeWorkspace({}), "s");
+    expect((await moss(["suite", "init", suite])).code).toBe(0);
+    addTasks(suite, [answerTask("solve-me", "solve"), answerTask("stuck", "give-up")]);
+    const child = spawnMoss(["--home", home, "eval", suite, "--trials", "3", "--parallel", "1"], env(server));
+    let stderr = "";
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    const evalsRoot = path.join(home, "evals");
+    // Kill it once two trials are on disk (no timing assumptions: wait for the file).
+    let evalId = "";
+    for (let i = 0; i < 600; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      if (!existsSync(evalsRoot)) continue;
+      evalId = readdirSync(evalsRoot)[0] ?? "";
+      const file = path.join(evalsRoot, evalId, "results.jsonl");
+      if (evalId && existsSync(file) && readFileSync(file, "utf8").split("\n").filter(Boolean).length >= 2)
+        break;
+    }
+    child.kill("SIGKILL");
+    await new Promise((r) => child.once("exit", r));
+    expect(stderr).toContain(`moss eval --resume ${evalId}`);
+    const before = resultLines(home, evalId).length;
+    expect(before).toBeGreaterThanOrEqual(2);
+    expect(before).toBeLessThan(9);
+
+    const r = await moss(
+      ["--home", home, "eval", "--resume", evalId, "--json", "--parallel", "2"],
+      env(server),
+    );
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`resuming eval ${evalId}: ${before} of 9 trials done`);
+    const summary = JSON.parse(r.stdout);
+    expect(summary).toMatchObject({ evalId, complete: true, done: 9 });
+    expect(perTask(summary)).toEqual({ "fix-add": "3/3", "solve-me": "3/3", stuck: "0/3" });
+    const keys = resultLines(home, evalId).map((l) => l.key);
+    expect(keys).toHaveLength(9);
+    expect(new Set(keys).size).toBe(9);
+  });
+
+  it("--budget-usd stops cleanly: no trial starts once the spend would pass it", async () => {
+    server = await startFakeModelServer(suiteResponder());
+    const home = await makeHome();
+    const suite = path.join(makeWorkspace({}), "b");
+    expect((await moss(["suite", "init", suite])).code).toBe(0);
+    // A first eval gives the suite a cost history (the estimate the budget uses).
+    const first = await moss(["--home", home, "eval", suite, "--trials", "2", "--json"], env(server));
+    const perTrial = JSON.parse(first.stdout).agents[0].all.costUsd / 2;
+    expect(perTrial).toBeGreaterThan(0);
+
+    const dry = await moss(["--home", home, "eval", suite, "--trials", "6", "--dry-run"], env(server));
+    expect(dry.code).toBe(0);
+    expect(dry.stderr).toContain("from 2 earlier trial(s) of this suite");
+    expect(readdirSync(path.join(home, "evals"))).toHaveLength(1);
+
+    const budget = perTrial * 2.5;
+    const r = await moss(
+      [
+        "--home",
+        home,
+        "eval",
+        suite,
+        "--trials",
+        "6",
+        "--parallel",
+        "1",
+        "--budget-usd",
+        String(budget),
+        "--json",
+      ],
+      env(server),
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("stopped by the budget");
+    const summary = JSON.parse(r.stdout);
+    expect(summary.stoppedBy).toBe("budget");
+    expect(summary.done).toBe(2);
+    expect(summary.agents[0].all.costUsd).toBeLessThanOrEqual(budget);
+  });
+});
