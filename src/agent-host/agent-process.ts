@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { realpathSync, rmSync } from "node:fs";
+import { realpathSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { createInterface } from "node:readline";
@@ -17,11 +17,10 @@ import {
   type ModelTurn,
   type Usage,
 } from "../contract/index.ts";
-import { makeTempDir } from "../git/temp-dirs.ts";
 import type { Provider } from "../models/provider.ts";
-import { watchTree } from "../sandbox/resource-watch.ts";
-import { makeWritableForSandbox, type SandboxSpec, sandboxUid, wrapInSandbox } from "../sandbox/sandbox.ts";
-import { childEnv } from "./child-env.ts";
+import type { SandboxLimits } from "../sandbox/limits.ts";
+import { prepareSandboxed, type WrappedProcess } from "../sandbox/run-sandboxed.ts";
+import type { SharedMount } from "../sandbox/sandbox.ts";
 
 export interface AgentRunOptions {
   /** A checkout holding agent-src/ (the home, or a candidate worktree). */
@@ -39,11 +38,8 @@ export interface AgentRunOptions {
   graceMs?: number;
   /** Run inside a bubblewrap sandbox with these limits; null runs the agent unsandboxed. */
   sandbox?: SandboxLimits | null;
-}
-
-export interface SandboxLimits {
-  maxProcs: number;
-  memoryMb: number;
+  /** Installed dependency folders shown read-only in the workspace (see shared-deps.ts). */
+  shared?: SharedMount[];
 }
 
 export interface AgentRunResult extends AgentResult {
@@ -65,12 +61,11 @@ const harnessModules = realpathSync(
  */
 export function runAgentProcess(opts: AgentRunOptions): Promise<AgentRunResult> {
   const started = Date.now();
-  const privateHome = makeTempDir("agent-home");
   const argv = ["--import", tsxLoader, path.join(opts.agentDir, "agent-src", "main.ts")];
-  const launch = opts.sandbox ? sandboxed(opts, argv) : { command: process.execPath, args: argv };
+  const launch = sandboxed(opts, argv);
   const child = spawn(launch.command, launch.args, {
-    cwd: opts.workspace,
-    env: childEnv(process.env, privateHome),
+    cwd: launch.cwd,
+    env: launch.env,
     stdio: ["pipe", "pipe", "pipe"],
     detached: true,
   });
@@ -92,7 +87,7 @@ export function runAgentProcess(opts: AgentRunOptions): Promise<AgentRunResult> 
       stopWatch();
       opts.signal?.removeEventListener("abort", onAbort);
       killTree(child);
-      rmSync(privateHome, { recursive: true, force: true });
+      launch.dispose();
       resolve({
         ...result,
         stderrTail: stderr.trim().split("\n").slice(-20).join("\n"),
@@ -117,13 +112,9 @@ export function runAgentProcess(opts: AgentRunOptions): Promise<AgentRunResult> 
         ),
       opts.limits.wallClockMs + (opts.graceMs ?? GRACE_MS),
     );
-    const limits = opts.sandbox;
-    const stopWatch =
-      limits && child.pid
-        ? watchTree(child.pid, { maxRssMb: limits.memoryMb, maxProcs: limits.maxProcs }, (why) =>
-            fail("sandbox_limit", `the agent ${why} and was killed`),
-          )
-        : () => {};
+    const stopWatch = child.pid
+      ? launch.watch(child.pid, (why) => fail("sandbox_limit", `the agent ${why} and was killed`))
+      : () => {};
     const onAbort = () => fail("aborted", "interrupted");
     opts.signal?.addEventListener("abort", onAbort, { once: true });
     if (opts.signal?.aborted) onAbort();
@@ -172,10 +163,12 @@ export function runAgentProcess(opts: AgentRunOptions): Promise<AgentRunResult> 
 }
 
 /** The agent sees its agent-src and contract read-only, its workspace read-write, nothing else. */
-function sandboxed(opts: AgentRunOptions, argv: string[]) {
-  const uid = sandboxUid();
-  makeWritableForSandbox(opts.workspace, uid);
-  const spec: SandboxSpec = {
+function sandboxed(opts: AgentRunOptions, argv: string[]): WrappedProcess {
+  return prepareSandboxed({
+    command: process.execPath,
+    args: argv,
+    cwd: opts.workspace,
+    env: { kind: "agent" },
     readOnly: [
       path.join(opts.agentDir, "agent-src"),
       path.join(opts.agentDir, "src", "contract"),
@@ -184,11 +177,9 @@ function sandboxed(opts: AgentRunOptions, argv: string[]) {
       harnessModules,
     ],
     writable: [opts.workspace],
-    cwd: opts.workspace,
-    maxProcs: opts.sandbox!.maxProcs,
-    uid,
-  };
-  return wrapInSandbox(process.execPath, argv, spec);
+    shared: opts.shared ?? [],
+    limits: opts.sandbox ?? null,
+  });
 }
 
 function parseLine(line: string): AgentToHarness | null {

@@ -142,7 +142,7 @@ export type EvolveHook = (input: {
   models: ModelRegistry;
   json: boolean;
   signal: AbortSignal;
-  sandbox: import("../agent-host/agent-process.ts").SandboxLimits | null;
+  sandbox: import("../sandbox/limits.ts").SandboxLimits | null;
 }) => Promise<EvolutionSummary>;
 
 export interface EvolutionSummary {

@@ -84,6 +84,11 @@ export const ConfigSchema = z
           .int()
           .positive()
           .default(200 * 1024 * 1024),
+        /**
+         * Ignored folders (relative paths) shown read-only in the scratch copy besides
+         * node_modules, .venv, venv and vendor, which are shared at any depth.
+         */
+        shareIgnored: z.array(z.string().min(1)).default([]),
       })
       .strict()
       .prefault({}),
@@ -122,6 +127,10 @@ export const ConfigSchema = z
         enabled: z.boolean().default(true),
         maxProcs: z.number().int().min(16).default(512),
         memoryMb: z.number().int().min(256).default(4096),
+        /** The sandbox's /tmp, a tmpfs whose use counts against memoryMb. */
+        tmpMb: z.number().int().min(16).default(256),
+        /** Largest file, and total of the writable folders (scratch copy, gate output), in MB. */
+        diskMb: z.number().int().min(64).default(2048),
       })
       .strict()
       .prefault({}),

@@ -2,7 +2,6 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import chalk from "chalk";
-import type { SandboxLimits } from "../agent-host/agent-process.ts";
 import { ConfigSchema } from "../config/config-schema.ts";
 import { evolve } from "../evolve/cycle.ts";
 import { rollback } from "../evolve/land/rollback.ts";
@@ -12,6 +11,7 @@ import { readLog } from "../log/evolution-log.ts";
 import { verifyLog } from "../log/verify-log.ts";
 import { ModelRegistry, type ModelSource } from "../models/model-registry.ts";
 import { runTask } from "../run/run-task.ts";
+import type { SandboxLimits } from "../sandbox/limits.ts";
 import { CHECK, PLANT, plantStep, TASK, WORKSPACE } from "./demo-scenario.ts";
 
 export const DEMO_CASSETTE = new URL("./demo.cassette.json", import.meta.url).pathname;

@@ -1,4 +1,3 @@
-import type { SandboxLimits } from "../agent-host/agent-process.ts";
 import type { Config } from "../config/config-schema.ts";
 import { assertAgentSrcClean, headBranch, readRef } from "../git/ratchet.ts";
 import { createWorktree } from "../git/worktree.ts";
@@ -7,6 +6,7 @@ import type { EvolutionRecord } from "../log/evolution-record.ts";
 import { withHomeLock } from "../log/home-lock.ts";
 import type { ModelRegistry } from "../models/model-registry.ts";
 import type { RunRecord } from "../run/run-record.ts";
+import type { SandboxLimits } from "../sandbox/limits.ts";
 import { candidatePolicy, checkCandidate } from "./check/candidate-policy.ts";
 import { taskFileNames } from "./check/task-file-names.ts";
 import { mean, regressionSuite, replayRun } from "./judge/replay.ts";

@@ -2,10 +2,10 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
-const PATTERN = /^moss-(wt|scratch|agent-home|gate|ls)-(\d+)-/;
+const PATTERN = /^moss-(wt|scratch|agent-home|gate|ls|etc)-(\d+)-/;
 
 /** A temp folder whose name carries this process's pid, so a later start can clean it up. */
-export function makeTempDir(kind: "wt" | "scratch" | "agent-home" | "gate" | "ls"): string {
+export function makeTempDir(kind: "wt" | "scratch" | "agent-home" | "gate" | "ls" | "etc"): string {
   return mkdtempSync(path.join(os.tmpdir(), `moss-${kind}-${process.pid}-`));
 }
 

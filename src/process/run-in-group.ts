@@ -1,5 +1,4 @@
 import { spawn } from "node:child_process";
-import { watchTree } from "../sandbox/resource-watch.ts";
 
 export interface GroupRunOptions {
   cwd: string;
@@ -7,8 +6,8 @@ export interface GroupRunOptions {
   env?: NodeJS.ProcessEnv;
   /** Written to the command's stdin, which is then closed. */
   input?: string;
-  /** Kill the whole group when it holds more processes or memory than this. */
-  watch?: { maxProcs: number; memoryMb: number };
+  /** Starts watchdogs on the started process; the whole group is killed when one fires. */
+  watch?: (pid: number, onExceeded: (why: string) => void) => () => void;
   /** How much of the output (the tail) is kept. */
   maxOutputChars?: number;
 }
@@ -62,7 +61,7 @@ export function runInGroup(command: string, args: string[], opts: GroupRunOption
     }, opts.timeoutMs);
     const stopWatch =
       opts.watch && child.pid
-        ? watchTree(child.pid, { maxRssMb: opts.watch.memoryMb, maxProcs: opts.watch.maxProcs }, (why) => {
+        ? opts.watch(child.pid, (why) => {
             killedBecause = why;
             kill();
           })

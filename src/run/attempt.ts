@@ -1,11 +1,13 @@
 import { appendFileSync, rmSync } from "node:fs";
-import { type AgentRunResult, runAgentProcess, type SandboxLimits } from "../agent-host/agent-process.ts";
+import { type AgentRunResult, runAgentProcess } from "../agent-host/agent-process.ts";
 import type { AgentLimits } from "../contract/index.ts";
 import { type CheckResult, runCheck } from "../evaluate/check-command.ts";
 import { judgeRubric, type Verdict } from "../evaluate/judge.ts";
 import { type Score, scoreAttempt } from "../evaluate/score.ts";
 import { makeTempDir } from "../git/temp-dirs.ts";
 import type { Provider } from "../models/provider.ts";
+import type { SandboxLimits } from "../sandbox/limits.ts";
+import { attachSharedDeps, detachSharedDeps, type SharedDeps } from "../sandbox/shared-deps.ts";
 import { listWorkspaceFiles } from "../workspace/file-list.ts";
 import { copyTree } from "../workspace/snapshot.ts";
 import { diffTrees, type TreeDiff } from "../workspace/tree-diff.ts";
@@ -28,6 +30,8 @@ export interface AttemptInput {
   keepScratch?: boolean;
   onEvent?: (line: Record<string, unknown>) => void;
   sandbox: SandboxLimits | null;
+  /** The workspace's installed dependencies, visible read-only in the scratch copy. */
+  sharedDeps?: SharedDeps;
 }
 
 export interface AttemptResult {
@@ -56,6 +60,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
   try {
     let t = Date.now();
     copyTree(input.snapshot, scratch, listWorkspaceFiles(input.snapshot));
+    const shared = attachSharedDeps(scratch, input.sharedDeps, input.sandbox !== null);
     timings.scratchMs = Date.now() - t;
     t = Date.now();
     log({ type: "task", task: input.task, agentDir: input.agentDir });
@@ -66,6 +71,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
       limits: input.limits,
       provider: input.executor,
       sandbox: input.sandbox,
+      shared,
       ...(input.signal ? { signal: input.signal } : {}),
       onEvent: (event) => log({ ...event }),
       onExchange: (request, turn, ms) =>
@@ -77,7 +83,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
     t = Date.now();
     const check =
       input.check && agent.exitReason !== "aborted"
-        ? await runCheck(input.check, scratch, input.checkTimeoutMs, input.sandbox)
+        ? await runCheck(input.check, scratch, input.checkTimeoutMs, input.sandbox, shared)
         : undefined;
     timings.checkMs = Date.now() - t;
     if (check)
@@ -88,6 +94,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
         output: check.output.slice(-4000),
       });
 
+    detachSharedDeps(scratch, input.sharedDeps);
     const diff = diffTrees(input.snapshot, scratch);
     let verdict: Verdict | undefined;
     let judgeError: string | undefined;

@@ -1,12 +1,13 @@
 import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
-import type { SandboxLimits } from "../agent-host/agent-process.ts";
 import type { Config } from "../config/config-schema.ts";
 import { UsageError } from "../errors.ts";
 import { assertCheckRunnable } from "../evaluate/check-command.ts";
 import { headCommit } from "../git/repo.ts";
 import type { ModelRegistry } from "../models/model-registry.ts";
 import { costUsd } from "../models/pricing.ts";
+import type { SandboxLimits } from "../sandbox/limits.ts";
+import { findSharedDeps } from "../sandbox/shared-deps.ts";
 import { applyChanges } from "../workspace/apply-changes.ts";
 import { snapshotWorkspace } from "../workspace/snapshot.ts";
 import { type AttemptResult, runAttempt } from "./attempt.ts";
@@ -73,6 +74,7 @@ export async function runTask(input: RunTaskInput): Promise<RunTaskOutput> {
     transcript: path.join(runDir, "transcript.jsonl"),
     keepScratch: true,
     sandbox: input.sandbox,
+    sharedDeps: findSharedDeps(workspace, input.config.workspace.shareIgnored),
     ...(input.signal ? { signal: input.signal } : {}),
     ...(input.onEvent ? { onEvent: input.onEvent } : {}),
   });

@@ -1,6 +1,6 @@
-import type { SandboxLimits } from "../agent-host/agent-process.ts";
 import type { Config } from "../config/config-schema.ts";
 import { UsageError } from "../errors.ts";
+import type { SandboxLimits } from "./limits.ts";
 import { sandboxAvailable } from "./sandbox.ts";
 
 /**
@@ -22,5 +22,10 @@ export function resolveSandbox(
       `no sandbox can start here: ${probe.reason}. moss will not run agent code unsandboxed unless you pass --no-sandbox.`,
     );
   }
-  return { maxProcs: config.sandbox.maxProcs, memoryMb: config.sandbox.memoryMb };
+  return {
+    maxProcs: config.sandbox.maxProcs,
+    memoryMb: config.sandbox.memoryMb,
+    tmpMb: config.sandbox.tmpMb,
+    diskMb: config.sandbox.diskMb,
+  };
 }

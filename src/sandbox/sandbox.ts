@@ -1,6 +1,14 @@
 import { spawnSync } from "node:child_process";
-import { chmodSync, chownSync, existsSync, lchownSync, lstatSync, readdirSync, realpathSync } from "node:fs";
+import { chmodSync, chownSync, lchownSync, lstatSync, readdirSync, realpathSync } from "node:fs";
 import path from "node:path";
+import { DEFAULT_DISK_MB, DEFAULT_TMP_MB } from "./limits.ts";
+import { etcEntries, SYSTEM_DIRS } from "./mounts.ts";
+
+/** A read-only mount of `source` at `target` (an installed dependency folder in a scratch copy). */
+export interface SharedMount {
+  source: string;
+  target: string;
+}
 
 /** What a sandboxed process may see and use. Everything not listed is invisible to it. */
 export interface SandboxSpec {
@@ -8,6 +16,10 @@ export interface SandboxSpec {
   readOnly: string[];
   /** Paths mounted read-write at the same place. */
   writable: string[];
+  /** Read-only mounts at another place, after the writable ones (they may lie inside them). */
+  shared?: SharedMount[];
+  /** Generated files mounted read-only at these /etc paths: { "/etc/passwd": hostFile }. */
+  etc?: Record<string, string>;
   /** Working directory inside the sandbox. */
   cwd: string;
   /**
@@ -16,7 +28,13 @@ export interface SandboxSpec {
    * population settles far above the watchdog's limit, so the watchdog always sees it.
    */
   maxProcs: number;
-  /** The uid to run as when moss is root (see sandboxUid); ignored otherwise. */
+  /** Size of /tmp (a tmpfs) in MB. */
+  tmpMb?: number;
+  /** RLIMIT_FSIZE: the largest file any process in the sandbox may write, in MB. */
+  maxFileMb?: number;
+  /** Keep the host's network (only the external patcher, and only when config says so). */
+  network?: boolean;
+  /** The uid to run as when moss runs as root (see sandboxUid); ignored otherwise. */
   uid: number;
 }
 
@@ -27,7 +45,6 @@ export interface SandboxSpec {
 export function sandboxUid(): number {
   return 200_000 + Math.floor(Math.random() * 800_000);
 }
-const SYSTEM_DIRS = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc"];
 
 let probed: { ok: boolean; reason: string } | undefined;
 
@@ -61,9 +78,12 @@ export function sandboxAvailable(): { ok: boolean; reason: string } {
 }
 
 /**
- * The command line that runs `command args` inside a bubblewrap sandbox: no network, its own
- * pid namespace (the parent's /proc is out of sight), an empty private /tmp and HOME, only the
- * listed paths mounted, and, when moss runs as root, as a fresh unprivileged uid (sandboxUid).
+ * The command line that runs `command args` inside a bubblewrap sandbox: no network (unless
+ * spec.network), its own pid namespace (the parent's /proc is out of sight), a size-capped
+ * private /tmp, the system folders and a short list of /etc read-only, only the listed paths
+ * mounted besides, RLIMIT_FSIZE and RLIMIT_NPROC set, and, when moss runs as root, as a fresh
+ * unprivileged uid (sandboxUid). HOME and TMPDIR come from the caller's environment (see
+ * childEnv: /tmp/home and /tmp).
  */
 export function wrapInSandbox(
   command: string,
@@ -74,17 +94,28 @@ export function wrapInSandbox(
   const binds: string[] = [];
   const nodePrefix = path.dirname(path.dirname(realpathSync(process.execPath)));
   for (const dir of [...SYSTEM_DIRS, nodePrefix]) binds.push("--ro-bind-try", dir, dir);
-  binds.push("--perms", "1777", "--tmpfs", "/tmp", "--perms", "0777", "--dir", "/tmp/home");
+  binds.push("--perms", "0755", "--dir", "/etc", "--perms", "0755", "--dir", "/etc/ssl");
+  for (const p of etcEntries()) binds.push("--ro-bind-try", p, p);
+  for (const [target, source] of Object.entries(spec.etc ?? {})) binds.push("--ro-bind", source, target);
+  if (spec.network) for (const p of ["/etc/resolv.conf", "/etc/hosts"]) binds.push("--ro-bind-try", p, p);
+  binds.push("--symlink", "/proc/self/mounts", "/etc/mtab");
+  const tmpBytes = (spec.tmpMb ?? DEFAULT_TMP_MB) * 1024 * 1024;
+  binds.push("--perms", "1777", "--size", String(tmpBytes), "--tmpfs", "/tmp");
+  binds.push("--perms", "0777", "--dir", "/tmp/home");
   // Folders above a mount point are created by bubblewrap; make them traversable, not private.
   for (const dir of ancestors([...spec.readOnly, ...spec.writable]))
     binds.push("--perms", "0755", "--dir", dir);
-  for (const p of spec.readOnly) if (existsSync(p)) binds.push("--ro-bind", p, p);
-  for (const p of spec.writable) if (existsSync(p)) binds.push("--bind", p, p);
+  for (const p of spec.readOnly) binds.push("--ro-bind-try", p, p);
+  for (const p of spec.writable) binds.push("--bind-try", p, p);
+  for (const m of spec.shared ?? []) binds.push("--ro-bind-try", m.source, m.target);
   // As root, bubblewrap sets up the namespaces itself and the command drops to an unprivileged uid,
   // so the process limit applies and root-only files stay closed; otherwise a user namespace.
   const namespaces = root
-    ? ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
+    ? ["--unshare-ipc", "--unshare-pid", "--unshare-uts", "--unshare-cgroup-try"]
     : ["--unshare-all"];
+  if (spec.network) {
+    if (!root) namespaces.push("--share-net");
+  } else if (root) namespaces.push("--unshare-net");
   const drop = root
     ? [
         "setpriv",
@@ -96,6 +127,7 @@ export function wrapInSandbox(
         "--",
       ]
     : [];
+  const maxFileKb = (spec.maxFileMb ?? DEFAULT_DISK_MB) * 1024;
   return {
     command: "bwrap",
     args: [
@@ -109,16 +141,10 @@ export function wrapInSandbox(
       "/dev",
       "--chdir",
       spec.cwd,
-      "--setenv",
-      "HOME",
-      "/tmp/home",
-      "--setenv",
-      "TMPDIR",
-      "/tmp",
       ...drop,
       "bash",
       "-c",
-      `ulimit -u ${spec.maxProcs * 4} 2>/dev/null; exec "$@"`,
+      `ulimit -u ${spec.maxProcs * 4} 2>/dev/null; ulimit -f ${maxFileKb} || exit 125; exec "$@"`,
       "moss-sandbox",
       command,
       ...args,

@@ -1,6 +1,6 @@
-import type { SandboxLimits } from "../../agent-host/agent-process.ts";
 import type { Config } from "../../config/config-schema.ts";
 import type { GateResult, ScopeResult } from "../../log/evolution-record.ts";
+import type { SandboxLimits } from "../../sandbox/limits.ts";
 import { runGate } from "./gate.ts";
 import { checkScope, type ScopeOptions } from "./scope-check.ts";
 

@@ -1,16 +1,11 @@
 import { existsSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import path from "node:path";
-import type { SandboxLimits } from "../../agent-host/agent-process.ts";
 import { makeTempDir } from "../../git/temp-dirs.ts";
 import type { GateResult, TestResult } from "../../log/evolution-record.ts";
 import { faultPoint } from "../../log/fault-point.ts";
-import { runInGroup } from "../../process/run-in-group.ts";
-import {
-  makeReadableForSandbox,
-  makeWritableForSandbox,
-  sandboxUid,
-  wrapInSandbox,
-} from "../../sandbox/sandbox.ts";
+import type { SandboxLimits } from "../../sandbox/limits.ts";
+import { runSandboxed } from "../../sandbox/run-sandboxed.ts";
+import { makeReadableForSandbox } from "../../sandbox/sandbox.ts";
 import { normalize } from "../propose/evidence.ts";
 
 /**
@@ -28,21 +23,20 @@ export async function runGate(
   const out = makeTempDir("gate");
   const report = path.join(out, "report.json");
   // In the sandbox the worktree is read-only and only the report folder is writable.
-  const run = (args: string[]) => {
-    if (!sandbox) return runProcess(process.execPath, args, dir, timeoutMs);
-    makeReadableForSandbox(dir);
-    const uid = sandboxUid();
-    makeWritableForSandbox(out, uid);
-    const spec = {
-      readOnly: [dir, realpathSync(path.join(dir, "node_modules"))],
-      writable: [out],
-      cwd: dir,
-      maxProcs: sandbox.maxProcs,
-      uid,
-    };
-    const wrapped = wrapInSandbox(process.execPath, args, spec);
-    return runProcess(wrapped.command, wrapped.args, dir, timeoutMs, sandbox);
-  };
+  if (sandbox) makeReadableForSandbox(dir);
+  const run = (args: string[]) =>
+    runSandboxed(
+      {
+        command: process.execPath,
+        args,
+        cwd: dir,
+        env: { kind: "gate" },
+        readOnly: [dir, realpathSync(path.join(dir, "node_modules"))],
+        writable: [out],
+        limits: sandbox,
+      },
+      { timeoutMs, maxOutputChars: 100_000 },
+    );
   try {
     // Typecheck and tests run side by side; the verdict needs both.
     const [typecheck, vt] = await Promise.all([
@@ -105,14 +99,4 @@ function readReport(file: string, dir: string): TestResult[] {
       };
     }),
   );
-}
-
-function runProcess(cmd: string, args: string[], cwd: string, timeoutMs: number, limits?: SandboxLimits) {
-  return runInGroup(cmd, args, {
-    cwd,
-    timeoutMs,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, FORCE_COLOR: "0", CI: "1" },
-    maxOutputChars: 100_000,
-    ...(limits ? { watch: limits } : {}),
-  });
 }

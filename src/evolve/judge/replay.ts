@@ -1,8 +1,10 @@
-import type { SandboxLimits } from "../../agent-host/agent-process.ts";
+import { existsSync } from "node:fs";
 import type { Config } from "../../config/config-schema.ts";
 import type { ModelRegistry } from "../../models/model-registry.ts";
 import { runAttempt } from "../../run/attempt.ts";
 import { listRunRecords, type RunRecord } from "../../run/run-record.ts";
+import type { SandboxLimits } from "../../sandbox/limits.ts";
+import { findSharedDeps } from "../../sandbox/shared-deps.ts";
 
 /** Re-runs a recorded task with the agent in `agentDir`, from the same snapshot, `trials` times. */
 export async function replayRun(
@@ -15,6 +17,10 @@ export async function replayRun(
   signal?: AbortSignal,
 ): Promise<number[]> {
   const scores: number[] = [];
+  // The dependencies installed in the run's workspace now (gone with the folder: none).
+  const sharedDeps = existsSync(run.workspace)
+    ? findSharedDeps(run.workspace, config.workspace.shareIgnored)
+    : undefined;
   for (let i = 0; i < trials; i++) {
     const attempt = await runAttempt({
       agentDir,
@@ -27,6 +33,7 @@ export async function replayRun(
       checkTimeoutMs: config.check.timeoutMs,
       executor: models.for("executor"),
       sandbox,
+      ...(sharedDeps ? { sharedDeps } : {}),
       ...(run.rubric ? { judge: () => models.for("judge") } : {}),
       ...(signal ? { signal } : {}),
     });

@@ -1,12 +1,12 @@
 import { rmSync } from "node:fs";
 import path from "node:path";
-import type { SandboxLimits } from "../../agent-host/agent-process.ts";
 import type { Config } from "../../config/config-schema.ts";
 import { assertAgentSrcClean, headBranch, readRef } from "../../git/ratchet.ts";
 import { createWorktree } from "../../git/worktree.ts";
 import { appendRecord, findRecord } from "../../log/evolution-log.ts";
 import type { EvolutionRecord } from "../../log/evolution-record.ts";
 import { withHomeLock } from "../../log/home-lock.ts";
+import type { SandboxLimits } from "../../sandbox/limits.ts";
 import { candidatePolicy, checkCandidate } from "../check/candidate-policy.ts";
 import { loadPending } from "./candidates.ts";
 import { applyDiff, promoteCandidate } from "./promote.ts";

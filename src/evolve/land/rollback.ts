@@ -1,4 +1,3 @@
-import type { SandboxLimits } from "../../agent-host/agent-process.ts";
 import type { Config } from "../../config/config-schema.ts";
 import { UsageError } from "../../errors.ts";
 import { assertAgentSrcClean, headBranch, readRef } from "../../git/ratchet.ts";
@@ -8,6 +7,7 @@ import { appendRecord, readLog } from "../../log/evolution-log.ts";
 import type { EvolutionRecord } from "../../log/evolution-record.ts";
 import { withHomeLock } from "../../log/home-lock.ts";
 import { commitOfRecord, mossCommits } from "../../log/verify-log.ts";
+import type { SandboxLimits } from "../../sandbox/limits.ts";
 import { candidatePolicy } from "../check/candidate-policy.ts";
 import { runGate } from "../check/gate.ts";
 import { promoteCandidate } from "./promote.ts";
