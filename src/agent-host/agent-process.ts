@@ -22,6 +22,9 @@ import type { SandboxLimits } from "../sandbox/limits.ts";
 import { prepareSandboxed, type WrappedProcess } from "../sandbox/run-sandboxed.ts";
 import type { SharedMount } from "../sandbox/sandbox.ts";
 
+/** The limits moved to src/sandbox/limits.ts; re-exported for code written against the old place. */
+export type { SandboxLimits } from "../sandbox/limits.ts";
+
 export interface AgentRunOptions {
   /** A checkout holding agent-src/ (the home, or a candidate worktree). */
   agentDir: string;

@@ -1,11 +1,11 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import type { SandboxLimits } from "../agent-host/agent-process.ts";
 import type { Config } from "../config/config-schema.ts";
 import { emptyUsage } from "../contract/index.ts";
 import { createWorktree, type Worktree } from "../git/worktree.ts";
 import { ModelRegistry, type ModelSource } from "../models/model-registry.ts";
 import { runAttempt } from "../run/attempt.ts";
+import type { SandboxLimits } from "../sandbox/limits.ts";
 import { appendResult, type EvalPlan, evalDir, readResults, type TrialResult } from "./eval-store.ts";
 import { prepareTask } from "./prepare-task.ts";
 
