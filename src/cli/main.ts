@@ -7,6 +7,7 @@ import { registerEval } from "./eval-command.ts";
 import { packageRoot } from "./home.ts";
 import { registerHomeCommands } from "./home-commands.ts";
 import { registerLog } from "./log-command.ts";
+import { registerReport } from "./report-command.ts";
 import { registerRun } from "./run-command.ts";
 import { registerRuns } from "./runs-command.ts";
 import { registerSuite } from "./suite-command.ts";
@@ -35,6 +36,7 @@ export async function main(argv: string[]): Promise<number> {
   registerDemo(program);
   registerSuite(program);
   registerEval(program);
+  registerReport(program);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : 0;
