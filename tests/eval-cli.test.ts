@@ -155,4 +155,50 @@ describe("moss eval", () => {
     expect(summary.done).toBe(2);
     expect(summary.agents[0].all.costUsd).toBeLessThanOrEqual(budget);
   });
+
+  it("runs a task's setup once before its trials; what it installs is shared with every trial, never copied", async () => {
+    server = await startFakeModelServer(suiteResponder());
+    const home = await makeHome();
+    const suite = path.join(makeWorkspace({}), "deps");
+    expect((await moss(["suite", "init", suite])).code).toBe(0);
+    const marks = path.join(makeWorkspace({}), "setup-runs.log");
+    const ws = makeWorkspace({
+      ".gitignore": "node_modules\n",
+      "check.js":
+        'const dep = require("dep");\nconst fs = require("node:fs");\nprocess.exit(dep === 42 && fs.readFileSync("answer.txt", "utf8").trim() === "42" ? 0 : 1);\n',
+    });
+    addTasks(suite, [
+      {
+        id: "with-deps",
+        prompt: "[solve] Write 42 into answer.txt.",
+        workspace: ws,
+        setup: `mkdir -p node_modules/dep && echo 'module.exports = 42;' > node_modules/dep/index.js && echo ran >> ${marks}`,
+        check: "node check.js",
+      },
+    ]);
+    const r = await moss(
+      ["--home", home, "eval", suite, "--tasks", "with-deps", "--trials", "2", "--parallel", "2", "--json"],
+      { ANTHROPIC_API_KEY: "sk-test", ANTHROPIC_BASE_URL: server.url },
+    );
+    expect(r.code).toBe(0);
+    expect(perTask(JSON.parse(r.stdout))).toEqual({ "with-deps": "2/2" });
+    expect(readFileSync(marks, "utf8")).toBe("ran\n");
+    expect(existsSync(path.join(ws, "node_modules"))).toBe(false);
+  });
+
+  it("a failing setup stops the eval before any model call, naming the task and the command", async () => {
+    server = await startFakeModelServer(suiteResponder());
+    const home = await makeHome();
+    const suite = path.join(makeWorkspace({}), "broken");
+    expect((await moss(["suite", "init", suite])).code).toBe(0);
+    addTasks(suite, [answerTask("needs-setup", "solve", { setup: "echo cannot install; exit 3" })]);
+    const r = await moss(["--home", home, "eval", suite], {
+      ANTHROPIC_API_KEY: "sk-test",
+      ANTHROPIC_BASE_URL: server.url,
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('task "needs-setup": its setup `echo cannot install; exit 3` exited 3');
+    expect(r.stderr).toContain("cannot install");
+    expect(server.requests).toHaveLength(0);
+  });
 });

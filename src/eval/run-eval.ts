@@ -6,6 +6,7 @@ import { createWorktree, type Worktree } from "../git/worktree.ts";
 import { ModelRegistry, type ModelSource } from "../models/model-registry.ts";
 import { runAttempt } from "../run/attempt.ts";
 import type { SandboxLimits } from "../sandbox/limits.ts";
+import { findSharedDeps, type SharedDeps } from "../sandbox/shared-deps.ts";
 import { appendResult, type EvalPlan, evalDir, readResults, type TrialResult } from "./eval-store.ts";
 import { prepareTask } from "./prepare-task.ts";
 
@@ -57,6 +58,7 @@ export async function runEval(input: RunEvalInput): Promise<RunEvalOutput> {
   const queue = plan.order.filter((k) => !done.has(k) && (!input.only || input.only.has(k)));
   const tasks = new Map(plan.tasks.map((t) => [t.id, t]));
   const prepared = new Map<string, string>();
+  const shared = new Map<string, SharedDeps>();
   const worktrees: Worktree[] = [];
   const agentDirs = new Map<string, string>();
   let spent = 0;
@@ -71,12 +73,16 @@ export async function runEval(input: RunEvalInput): Promise<RunEvalOutput> {
     const task = tasks.get(splitKey(key)[1]);
     if (!task || prepared.has(task.id)) continue;
     input.onEvent?.({ type: "prepare", taskId: task.id });
-    prepared.set(
+    const ready = await prepareTask(dir, task, {
+      maxSnapshotBytes: config.workspace.maxSnapshotBytes,
+      setupTimeoutMs: config.check.timeoutMs,
+    });
+    prepared.set(task.id, ready);
+    // Installed dependencies (ignored, so never copied) are shared read-only: those the task's
+    // setup installed in the prepared copy, else those of the suite's own workspace folder.
+    shared.set(
       task.id,
-      await prepareTask(dir, task, {
-        maxSnapshotBytes: config.workspace.maxSnapshotBytes,
-        setupTimeoutMs: config.check.timeoutMs,
-      }),
+      findSharedDeps(task.setup ? ready : task.workspaceDir, config.workspace.shareIgnored),
     );
   }
   try {
@@ -162,6 +168,7 @@ export async function runEval(input: RunEvalInput): Promise<RunEvalOutput> {
           ...(task.rubric ? { judge: () => models.for("judge") } : {}),
           transcript: path.join(dir, "trials", `${key.replaceAll(":", "_")}.jsonl`),
           sandbox: input.sandbox,
+          ...(shared.get(taskId) ? { sharedDeps: shared.get(taskId) } : {}),
           ...(input.signal ? { signal: input.signal } : {}),
         });
         if (attempt.agent.exitReason === "aborted") return null;
