@@ -22,5 +22,5 @@ function isWithin(root: string, p: string): boolean {
   return rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel));
 }
 
-/** Directories no listing or search descends into. */
-export const SKIPPED_DIRS = new Set([".git", "node_modules"]);
+/** Directories no listing or search descends into: git data and installed dependencies. */
+export const SKIPPED_DIRS = new Set([".git", "node_modules", ".venv", "venv"]);

@@ -119,6 +119,12 @@ export const ConfigSchema = z
         regressionLimit: z.number().int().nonnegative().default(5),
         /** Consent to patches that add env, network or process access or raise the agent's limits. */
         allowEscalation: z.boolean().default(false),
+        /** Variables the external patcher (--patcher-cmd) gets besides the base allowlist: its API key. */
+        patcherEnv: z
+          .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name"))
+          .default([]),
+        /** Network for the external patcher; off by default (a CLI that calls an API needs it). */
+        patcherNetwork: z.boolean().default(false),
       })
       .strict()
       .prefault({}),

@@ -123,7 +123,7 @@ export async function evolve(input: EvolveInput): Promise<EvolveOutcome> {
           reviewRounds: depth.reviewRounds,
           allowPaths: config.evolve.allowPaths,
           models,
-          ...(input.patcherCmd ? { patcherCmd: input.patcherCmd } : {}),
+          ...(input.patcherCmd ? { patcherCmd: input.patcherCmd, external: externalSetup(input) } : {}),
           timeoutMs: config.evolve.gateTimeoutMs,
           onPlan: (plan) => {
             draft.plan = plan;
@@ -234,3 +234,11 @@ export async function evolve(input: EvolveInput): Promise<EvolveOutcome> {
   }
   return outcome;
 }
+
+/** How this home's external patcher is confined (config evolve.patcherEnv, evolve.patcherNetwork). */
+const externalSetup = (input: EvolveInput) => ({
+  home: input.home,
+  sandbox: input.sandbox,
+  env: input.config.evolve.patcherEnv,
+  network: input.config.evolve.patcherNetwork,
+});

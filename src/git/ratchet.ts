@@ -3,7 +3,7 @@ import path from "node:path";
 import { simpleGit } from "simple-git";
 import { writeFileAtomic } from "../log/atomic-write.ts";
 import { faultPoint } from "../log/fault-point.ts";
-import { git } from "./repo.ts";
+import { git, HARNESS_GIT_CONFIG, HARNESS_GIT_UNSAFE } from "./repo.ts";
 
 /** moss commits as itself, so a home needs no git identity configured. */
 export const MOSS_IDENTITY = ["user.name=moss", "user.email=moss@localhost"];
@@ -23,7 +23,11 @@ export async function readRef(home: string, branch: string): Promise<string> {
 
 /** Commits everything staged under `paths` in `dir`; returns the new commit id. */
 export async function commitIn(dir: string, paths: string[], message: string): Promise<string> {
-  const repo = simpleGit({ baseDir: dir, config: MOSS_IDENTITY });
+  const repo = simpleGit({
+    baseDir: dir,
+    config: [...MOSS_IDENTITY, ...HARNESS_GIT_CONFIG],
+    unsafe: HARNESS_GIT_UNSAFE,
+  });
   await repo.raw(["add", "-A", "--", ...paths]);
   await repo.raw(["commit", "--quiet", "--no-verify", "-m", message]);
   return (await repo.revparse(["HEAD"])).trim();

@@ -150,6 +150,11 @@ function deepEnough(p: string, home: string): boolean {
 const SECRET =
   /(^|\/)(\.ssh|\.aws|\.gnupg|\.config|\.moss|\.docker|\.kube|\.azure|\.password-store|\.netrc|\.npmrc|\.pypirc|\.git-credentials|credentials(\.toml)?|\.local\/share\/keyrings)(\/|$)/;
 
+/** Whether a path may be mounted into a sandbox at all: not HOME or a folder directly in it, no secrets. */
+export function mountable(p: string, home = os.homedir()): boolean {
+  return allowed(path.resolve(p), home);
+}
+
 function allowed(p: string, home: string): boolean {
   return deepEnough(p, home) && !SECRET.test(p);
 }

@@ -13,7 +13,11 @@ export function resolveSandbox(
   warn: (line: string) => void,
 ): SandboxLimits | null {
   if (noSandbox || !config.sandbox.enabled) {
-    warn("WARNING: running agent code WITHOUT a sandbox (--no-sandbox): it can read and write what you can");
+    warn(
+      "WARNING: running agent code WITHOUT a sandbox (--no-sandbox): it can read and write what you can, " +
+        "and your installed dependency folders (node_modules, .venv, venv, vendor, workspace.shareIgnored) " +
+        "are linked into its copy of the workspace, not mounted read-only: it can change them",
+    );
     return null;
   }
   const probe = sandboxAvailable();

@@ -1,31 +1,87 @@
-import { rmSync, writeFileSync } from "node:fs";
+import { existsSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { makeTempDir } from "../../git/temp-dirs.ts";
-import { type GroupRunResult, runInGroup } from "../../process/run-in-group.ts";
+import type { GroupRunResult } from "../../process/run-in-group.ts";
+import type { SandboxLimits } from "../../sandbox/limits.ts";
+import { mountable } from "../../sandbox/mounts.ts";
+import { runSandboxed } from "../../sandbox/run-sandboxed.ts";
+import { makeReadableForSandbox, makeWritableForSandbox } from "../../sandbox/sandbox.ts";
+import { changedParts, fingerprintHome } from "./home-fingerprint.ts";
+
+/** How the external patcher runs: the home it must leave alone, its sandbox, env and network. */
+export interface ExternalPatcherSetup {
+  home: string;
+  sandbox: SandboxLimits | null;
+  /** Variables passed through besides the base allowlist (config evolve.patcherEnv: its API key). */
+  env: string[];
+  /** Keep the network (config evolve.patcherNetwork); denied by default. */
+  network: boolean;
+}
 
 /**
  * Runs an external coding-agent CLI (`claude -p`, `codex exec`, `opencode run`, ...) in the
  * candidate worktree with the evidence as its prompt on stdin and in $MOSS_PROMPT_FILE. Its
- * changes to the worktree are the patch. Resolves with its exit code and output tail.
+ * changes to the worktree are the patch. It is agent code: sandboxed with only the worktree
+ * writable (the home's .git and node_modules read-only, no home config, no user HOME), the
+ * patcher env policy, and no network unless config allows it. Throws when it changed the home's
+ * moss.config.json, .git/config, .git/hooks or node_modules (possible only without a sandbox),
+ * naming what changed. Otherwise resolves with its exit code and output tail.
  */
 export async function runExternalPatcher(
   dir: string,
   command: string,
   promptText: string,
   timeoutMs: number,
+  setup: ExternalPatcherSetup,
 ): Promise<GroupRunResult> {
   const promptDir = makeTempDir("gate");
   const promptFile = path.join(promptDir, "prompt.md");
-  writeFileSync(promptFile, promptText);
+  writeFileSync(promptFile, promptText, { mode: 0o644 });
+  makeReadableForSandbox(promptDir);
+  const before = fingerprintHome(setup.home);
+  const modules = path.join(setup.home, "node_modules");
   try {
-    return await runInGroup("bash", ["-c", command], {
-      cwd: dir,
-      timeoutMs,
-      env: { ...process.env, MOSS_PROMPT_FILE: promptFile },
-      input: promptText,
-      maxOutputChars: 20_000,
-    });
+    const result = await runSandboxed(
+      {
+        command: "bash",
+        args: ["-c", command],
+        cwd: dir,
+        env: { kind: "patcher", pass: setup.env },
+        extraEnv: { MOSS_PROMPT_FILE: promptFile },
+        readOnly: [
+          path.join(setup.home, ".git"),
+          promptDir,
+          ...pathsNamedIn(command),
+          ...(existsSync(modules) ? [realpathSync(modules)] : []),
+        ],
+        writable: [dir],
+        network: setup.network,
+        limits: setup.sandbox,
+      },
+      { timeoutMs, input: promptText, maxOutputChars: 20_000 },
+    );
+    // The sandbox wrote as its own uid (when moss is root); git refuses a tree owned by another.
+    makeWritableForSandbox(dir, process.getuid?.() ?? 0);
+    const changed = changedParts(before, fingerprintHome(setup.home));
+    if (changed.length)
+      throw new Error(
+        `the external patcher changed the home's ${changed.join(", ")}; the candidate is rejected. ` +
+          `Check ${setup.home} (git status, git -C ${setup.home} config --list, ls .git/hooks) before the next run.`,
+      );
+    if (result.code !== 0 && !setup.network && setup.sandbox)
+      result.output +=
+        '\nmoss: the external patcher ran without network. A CLI that calls a model API needs it: set "evolve": { "patcherNetwork": true } and its key variable in "patcherEnv" in moss.config.json.';
+    return result;
   } finally {
     rmSync(promptDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Absolute paths written in the command (`node /opt/tools/fix.mjs`), mounted read-only so the
+ * command can run: the user named them. Never the home folder, a folder directly in it, or a
+ * credential store.
+ */
+function pathsNamedIn(command: string): string[] {
+  return command.split(/[\s'"=]+/).filter((w) => path.isAbsolute(w) && existsSync(w) && mountable(w));
 }

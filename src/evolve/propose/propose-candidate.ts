@@ -1,6 +1,6 @@
 import type { ModelRegistry } from "../../models/model-registry.ts";
 import { applyEdits } from "./apply-edits.ts";
-import { runExternalPatcher } from "./external-patcher.ts";
+import { type ExternalPatcherSetup, runExternalPatcher } from "./external-patcher.ts";
 import { patch as askPatch, plan as askPlan, formatPlan, review } from "./patcher.ts";
 import type { Diagnosis, Plan } from "./patcher-schemas.ts";
 
@@ -17,6 +17,8 @@ export interface ProposeInput {
   allowPaths: string[];
   models: ModelRegistry;
   patcherCmd?: string;
+  /** With patcherCmd: how the CLI is confined (see runExternalPatcher). */
+  external?: ExternalPatcherSetup;
   timeoutMs: number;
   /** Told the reviewed plan as soon as there is one, so a failed patch step still records it. */
   onPlan?: (plan: string) => void;
@@ -41,8 +43,11 @@ export async function proposeCandidate(input: ProposeInput): Promise<Proposal> {
       input.patcherCmd!,
       externalPrompt(input.evidence, input.feedback),
       input.timeoutMs,
+      input.external ?? missingSetup(),
     );
     if (ext.timedOut) throw new Error("the external patcher ran past its time limit");
+    if (ext.killedBecause)
+      throw new Error(`sandbox: the external patcher ${ext.killedBecause} and was killed`);
     const tail = ext.output.trim().split("\n").slice(-5).join(" ").slice(0, 500);
     return {
       plan: null,
@@ -75,4 +80,8 @@ export async function proposeCandidate(input: ProposeInput): Promise<Proposal> {
 export function externalPrompt(evidence: string, feedback: string[]): string {
   const earlier = feedback.length ? `## Earlier attempts were rejected\n${feedback.join("\n")}\n\n` : "";
   return `${evidence}\n\n${earlier}Fix the weakness in agent-src/ that made the agent fail. Change only files under agent-src/ and add a test.`;
+}
+
+function missingSetup(): never {
+  throw new Error("the external patcher needs its setup (home, sandbox, env, network); none was given");
 }
