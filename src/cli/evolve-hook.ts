@@ -6,7 +6,7 @@ import type { Depth } from "../evolve/propose/patcher-schemas.ts";
 import { runTask } from "../run/run-task.ts";
 import { colorDiff } from "./format.ts";
 import type { EvolutionSummary, EvolveHook } from "./run-command.ts";
-import { printSummary } from "./run-command.ts";
+import { printSummary } from "./run-summary.ts";
 
 export interface EvolveFlags {
   depth: Depth;
@@ -32,7 +32,7 @@ export function consentFor(yes: boolean): Consent | null {
 
 /** After a failed run: evolve the agent, and when a candidate lands, retry the task with it. */
 export function makeEvolveHook(flags: EvolveFlags): EvolveHook {
-  return async ({ home, record, config, models, json, signal, sandbox }) => {
+  return async ({ home, record, config, models, json, signal, sandbox, apply }) => {
     const say = json
       ? () => {}
       : (line: string) => process.stderr.write(chalk.magenta(`moss evolve: ${line}\n`));
@@ -67,7 +67,7 @@ export function makeEvolveHook(flags: EvolveFlags): EvolveHook {
         rubric: record.rubric,
         config,
         models,
-        apply: true,
+        apply,
         sandbox,
         signal,
       });

@@ -2,8 +2,8 @@ import chalk from "chalk";
 import type { Command } from "commander";
 import { UsageError } from "../errors.ts";
 import type { ModelRegistry } from "../models/model-registry.ts";
-import { colorDiff, fmtTokens, fmtUsd } from "./format.ts";
 import { resolveHome } from "./home.ts";
+import { blameMessage, printSummary } from "./run-summary.ts";
 
 export interface RunFlags {
   workspace: string;
@@ -87,16 +87,9 @@ export function registerRun(program: Command, makeHook: (flags: RunFlags) => Evo
       const { resolveSandbox } = await import("../sandbox/resolve-sandbox.ts");
       const sandbox = resolveSandbox(config, !flags.sandbox, (l) => process.stderr.write(`moss: ${l}\n`));
       const abort = new AbortController();
-      const onSigint = () => {
-        if (abort.signal.aborted) process.exit(130);
-        process.stderr.write(
-          "\nmoss: interrupted; stopping the agent and cleaning up (Ctrl-C again to force)\n",
-        );
-        abort.abort();
-      };
-      process.on("SIGINT", onSigint);
+      const stopSignals = endOnSignals(abort);
       try {
-        const { record } = await runTask({
+        const { record, attempt } = await runTask({
           home,
           task,
           workspace: flags.workspace,
@@ -109,8 +102,16 @@ export function registerRun(program: Command, makeHook: (flags: RunFlags) => Evo
           signal: abort.signal,
           ...(flags.json ? {} : { onEvent: progress }),
         });
+        const { unfairReason } = await import("../run/fairness.ts");
+        const blame = blameMessage(record);
         let evolution: EvolutionSummary | undefined;
-        if (!record.passed && flags.evolve && config.evolve.enabled && !abort.signal.aborted) {
+        if (
+          !record.passed &&
+          flags.evolve &&
+          config.evolve.enabled &&
+          !abort.signal.aborted &&
+          unfairReason(attempt) === null
+        ) {
           evolution = await makeHook(flags)({
             home,
             record,
@@ -119,21 +120,56 @@ export function registerRun(program: Command, makeHook: (flags: RunFlags) => Evo
             json: Boolean(flags.json),
             signal: abort.signal,
             sandbox,
+            apply: flags.apply,
           });
         }
         if (flags.json) {
           const { snapshot: _s, ...rest } = record;
-          process.stdout.write(`${JSON.stringify({ ...rest, costUsd: models.totalCost(), evolution })}\n`);
+          process.stdout.write(
+            `${JSON.stringify({ ...rest, totalCostUsd: models.totalCost(), evolution })}\n`,
+          );
         } else if (!evolution) {
           printSummary(record);
         }
+        if (blame) process.stderr.write(`moss: ${blame}\n`);
         const passed = evolution?.retry?.passed ?? record.passed;
-        process.exitCode = abort.signal.aborted ? 130 : passed ? 0 : 1;
+        process.exitCode = abort.signal.aborted
+          ? signalExitCode(abort.signal.reason)
+          : record.exitReason === "check_unrunnable"
+            ? 2
+            : passed
+              ? 0
+              : 1;
       } finally {
-        process.off("SIGINT", onSigint);
+        stopSignals();
       }
     });
 }
+
+/**
+ * Ctrl-C (SIGINT), SIGTERM and SIGHUP end a run the same way: the agent is stopped, its scratch
+ * copy removed and the record written, then moss exits 128 + the signal number (130, 143, 129).
+ * A second signal exits at once.
+ */
+function endOnSignals(abort: AbortController): () => void {
+  const handlers = (["SIGINT", "SIGTERM", "SIGHUP"] as const).map((sig) => {
+    const handler = () => {
+      if (abort.signal.aborted) process.exit(signalExitCode(sig));
+      process.stderr.write(
+        `\nmoss: ${sig === "SIGINT" ? "interrupted" : `got ${sig}`}; stopping the agent and cleaning up (Ctrl-C again to force)\n`,
+      );
+      abort.abort(sig);
+    };
+    process.on(sig, handler);
+    return () => process.off(sig, handler);
+  });
+  return () => {
+    for (const off of handlers) off();
+  };
+}
+
+const SIGNAL_CODES: Record<string, number> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
+const signalExitCode = (reason: unknown) => SIGNAL_CODES[String(reason)] ?? 130;
 
 export type EvolveHook = (input: {
   home: string;
@@ -143,6 +179,8 @@ export type EvolveHook = (input: {
   json: boolean;
   signal: AbortSignal;
   sandbox: import("../sandbox/limits.ts").SandboxLimits | null;
+  /** --no-apply: the retry after an accepted evolution must not change the workspace either. */
+  apply: boolean;
 }) => Promise<EvolutionSummary>;
 
 export interface EvolutionSummary {
@@ -165,26 +203,4 @@ function progress(line: Record<string, unknown>): void {
   } else if (line.type === "tool_result" && line.isError) {
     process.stderr.write(chalk.dim.yellow(`    ✗ ${String(line.content).split("\n")[0]?.slice(0, 120)}\n`));
   }
-}
-
-export function printSummary(record: import("../run/run-record.ts").RunRecord): void {
-  const verdict = record.passed ? chalk.green.bold("PASS") : chalk.red.bold("FAIL");
-  console.log(
-    `${verdict} score ${record.score.toFixed(3)} (threshold ${record.threshold})  run ${record.runId}`,
-  );
-  console.log(
-    `  exit: ${record.exitReason}${record.detail ? ` (${record.detail})` : ""}; turns: ${record.turns}`,
-  );
-  console.log(`  tokens: ${fmtTokens(record.usage)}; cost: ${fmtUsd(record.costUsd)}`);
-  for (const r of record.rationale) console.log(`  · ${r}`);
-  if (record.diff) {
-    console.log(colorDiff(record.diff.trimEnd()));
-  } else {
-    console.log(chalk.dim("  (no changes)"));
-  }
-  if (record.applied)
-    console.log(chalk.green(`  applied ${record.changedFiles.length} file(s) to ${record.workspace}`));
-  else if (record.applyConflicts.length) {
-    console.log(chalk.yellow(`  not applied: changed in the meantime: ${record.applyConflicts.join(", ")}`));
-  } else if (!record.passed && record.diff) console.log(chalk.dim(`  not applied: the attempt did not pass`));
 }

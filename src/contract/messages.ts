@@ -43,12 +43,36 @@ export const UsageSchema = z.object({
   cacheReadTokens: z.number().int().nonnegative(),
   cacheWriteTokens: z.number().int().nonnegative(),
 });
+/**
+ * What kind of provider failure an error turn was, set by the harness's providers: `auth`
+ * (401/403), `model_not_found` (404), `rate_limited` (429), `overloaded` (529), `server_error`
+ * (other 5xx), `connection` (refused, DNS, reset), `timeout`, `bad_request` (400/413/422: the
+ * request itself was wrong), `aborted`, `other`.
+ */
+export const ModelFailureKindSchema = z.enum([
+  "auth",
+  "model_not_found",
+  "rate_limited",
+  "overloaded",
+  "server_error",
+  "connection",
+  "timeout",
+  "bad_request",
+  "aborted",
+  "other",
+]);
+export const ModelFailureSchema = z.object({
+  kind: ModelFailureKindSchema,
+  status: z.number().int().optional(),
+});
+
 /** A provider failure is data: a turn whose stopReason is "error" and whose `error` says why. */
 export const ModelTurnSchema = z.object({
   content: z.array(ContentBlockSchema),
   stopReason: z.enum(["end_turn", "tool_use", "max_tokens", "error", "other"]),
   usage: UsageSchema,
   error: z.string().optional(),
+  failure: ModelFailureSchema.optional(),
 });
 
 export type TextBlock = z.infer<typeof TextBlockSchema>;
@@ -60,6 +84,8 @@ export type ToolSpec = z.infer<typeof ToolSpecSchema>;
 export type ModelRequest = z.infer<typeof ModelRequestSchema>;
 export type Usage = z.infer<typeof UsageSchema>;
 export type ModelTurn = z.infer<typeof ModelTurnSchema>;
+export type ModelFailureKind = z.infer<typeof ModelFailureKindSchema>;
+export type ModelFailure = z.infer<typeof ModelFailureSchema>;
 
 export const emptyUsage = (): Usage => ({
   inputTokens: 0,

@@ -1,5 +1,6 @@
 import type { ContentBlock, Message, ModelRequest, ModelTurn } from "../contract/index.ts";
-import { errorTurn, type Provider } from "./provider.ts";
+import { providerErrorTurn } from "./model-failure.ts";
+import type { Provider } from "./provider.ts";
 
 export interface AnthropicOptions {
   model: string;
@@ -42,7 +43,7 @@ export function createAnthropicProvider(opts: AnthropicOptions): Provider {
         );
         return fromAnthropicMessage(response as unknown as AnthropicMessage);
       } catch (err) {
-        return errorTurn(describeError(err, opts.baseUrl));
+        return providerErrorTurn(err, opts.baseUrl);
       }
     },
   };
@@ -104,23 +105,4 @@ export function fromAnthropicMessage(message: AnthropicMessage): ModelTurn {
       cacheWriteTokens: message.usage.cache_creation_input_tokens ?? 0,
     },
   };
-}
-
-export function describeError(err: unknown, baseUrl: string | undefined): string {
-  const e = err as { status?: number; name?: string; message?: string };
-  const where = baseUrl ? ` (${baseUrl})` : "";
-  if (e?.name === "APIConnectionTimeoutError") return `model request timed out after retries${where}`;
-  if (e?.name === "APIConnectionError")
-    return `could not connect to the model endpoint${where}: ${e.message}`;
-  if (typeof e?.status === "number") {
-    const hint =
-      e.status === 401
-        ? " (check the API key)"
-        : e.status === 429 || e.status === 529 || e.status >= 500
-          ? " (still failing after retries)"
-          : "";
-    return `model API error ${e.status}${hint}${where}: ${e.message ?? ""}`.trim();
-  }
-  if (e?.name === "AbortError" || e?.name === "APIUserAbortError") return "model request aborted";
-  return `model request failed${where}: ${e?.message ?? String(err)}`;
 }

@@ -1,5 +1,5 @@
 import type { ContentBlock, Message, ModelRequest, ModelTurn } from "../contract/index.ts";
-import { describeError } from "./anthropic-provider.ts";
+import { providerErrorTurn } from "./model-failure.ts";
 import { errorTurn, type Provider } from "./provider.ts";
 
 export interface OpenAIOptions {
@@ -51,7 +51,7 @@ export function createOpenAIProvider(opts: OpenAIOptions): Provider {
         );
         return fromOpenAIResponse(response as unknown as OpenAIResponse);
       } catch (err) {
-        return errorTurn(describeError(err, opts.baseUrl));
+        return providerErrorTurn(err, opts.baseUrl);
       }
     },
   };

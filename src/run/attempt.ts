@@ -1,20 +1,22 @@
 import { appendFileSync, rmSync } from "node:fs";
 import { type AgentRunResult, runAgentProcess } from "../agent-host/agent-process.ts";
-import type { AgentLimits } from "../contract/index.ts";
+import type { AgentLimits, Usage } from "../contract/index.ts";
 import { type CheckResult, runCheck } from "../evaluate/check-command.ts";
 import { judgeRubric, type Verdict } from "../evaluate/judge.ts";
 import { type Score, scoreAttempt } from "../evaluate/score.ts";
 import { makeTempDir } from "../git/temp-dirs.ts";
+import { failureLabel } from "../models/model-failure.ts";
 import type { Provider } from "../models/provider.ts";
 import type { SandboxLimits } from "../sandbox/limits.ts";
 import { attachSharedDeps, detachSharedDeps, type SharedDeps } from "../sandbox/shared-deps.ts";
-import { listWorkspaceFiles } from "../workspace/file-list.ts";
-import { copyTree } from "../workspace/snapshot.ts";
+import { materializeSnapshot, type SnapshotRef } from "../workspace/snapshot.ts";
 import { diffTrees, type TreeDiff } from "../workspace/tree-diff.ts";
+import { type Baseline, runBaseline } from "./baseline.ts";
+import { type RoleFailure, watchProvider } from "./model-watch.ts";
 
 export interface AttemptInput {
   agentDir: string;
-  snapshot: string;
+  snapshot: SnapshotRef;
   task: string;
   check: string | null;
   rubric: string | null;
@@ -23,6 +25,8 @@ export interface AttemptInput {
   checkTimeoutMs: number;
   executor: Provider;
   judge?: () => Provider;
+  /** Also run the check on the untouched snapshot, beside the agent (the run's score before). */
+  baseline?: boolean;
   /** JSONL transcript of events and model exchanges; omitted for silent replays. */
   transcript?: string;
   signal?: AbortSignal;
@@ -43,11 +47,19 @@ export interface AttemptResult {
   diff: TreeDiff;
   scratch: string | null;
   timings: Record<string, number>;
+  /** The check on the untouched snapshot, when asked for and a check was given. */
+  baseline?: Baseline;
+  /** A model-service failure (see isServiceFailure) the executor or judge hit; unset on a pass. */
+  modelFailure?: RoleFailure;
+  /** The judge's tokens in this attempt (the executor's are agent.usage). */
+  judgeUsage?: Usage;
 }
 
 /**
- * One attempt: copy the snapshot to a scratch folder, run the agent there in its own process,
- * then check, judge and score the result. The snapshot itself is never written.
+ * One attempt: materialize the snapshot in a scratch folder, run the agent there in its own
+ * process (and, when asked, the check on a second untouched copy beside it), then check, judge
+ * and score the result. The snapshot itself is never written. When the baseline shows the check
+ * cannot run, the agent is stopped and nothing is scored (`baseline.unrunnable`).
  */
 export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
   const timings: Record<string, number> = {};
@@ -57,32 +69,56 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
     if (input.transcript) appendFileSync(input.transcript, `${JSON.stringify(line)}\n`);
     input.onEvent?.(line);
   };
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  input.signal?.addEventListener("abort", onAbort, { once: true });
+  if (input.signal?.aborted) stop.abort();
+  const executor = watchProvider("executor", input.executor);
+  const judge = input.judge && input.rubric ? watchProvider("judge", input.judge()) : undefined;
   try {
     let t = Date.now();
-    copyTree(input.snapshot, scratch, listWorkspaceFiles(input.snapshot));
+    materializeSnapshot(input.snapshot, scratch);
     const shared = attachSharedDeps(scratch, input.sharedDeps, input.sandbox !== null);
     timings.scratchMs = Date.now() - t;
+    const baselineRun =
+      input.baseline && input.check
+        ? runBaseline({
+            snapshot: input.snapshot,
+            check: input.check,
+            threshold: input.threshold,
+            timeoutMs: input.checkTimeoutMs,
+            sandbox: input.sandbox,
+            ...(input.sharedDeps ? { sharedDeps: input.sharedDeps } : {}),
+          }).then((b) => {
+            log({ type: "baseline", ...b });
+            if (b.unrunnable) stop.abort();
+            return b;
+          })
+        : undefined;
     t = Date.now();
     log({ type: "task", task: input.task, agentDir: input.agentDir });
-    const agent = await runAgentProcess({
+    let agent = await runAgentProcess({
       agentDir: input.agentDir,
       workspace: scratch,
       task: input.task,
       limits: input.limits,
-      provider: input.executor,
+      provider: executor.provider,
       sandbox: input.sandbox,
       shared,
-      ...(input.signal ? { signal: input.signal } : {}),
+      signal: stop.signal,
       onEvent: (event) => log({ ...event }),
       onExchange: (request, turn, ms) =>
         log({ type: "model_exchange", messages: request.messages.length, turn, ms }),
     });
     timings.agentMs = Date.now() - t;
     log({ type: "agent_exit", exitReason: agent.exitReason, detail: agent.detail, stderr: agent.stderrTail });
+    const baseline = baselineRun ? await baselineRun : undefined;
+    if (baseline) timings.baselineMs = baseline.ms;
+    const scoreIt = agent.exitReason !== "aborted";
 
     t = Date.now();
     const check =
-      input.check && agent.exitReason !== "aborted"
+      input.check && scoreIt
         ? await runCheck(input.check, scratch, input.checkTimeoutMs, input.sandbox, shared)
         : undefined;
     timings.checkMs = Date.now() - t;
@@ -98,12 +134,12 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
     const diff = diffTrees(input.snapshot, scratch);
     let verdict: Verdict | undefined;
     let judgeError: string | undefined;
-    if (input.rubric && input.judge && agent.exitReason !== "aborted") {
+    if (judge && scoreIt) {
       t = Date.now();
       try {
-        verdict = await judgeRubric(input.judge(), {
+        verdict = await judgeRubric(judge.provider, {
           task: input.task,
-          rubric: input.rubric,
+          rubric: input.rubric!,
           diff: diff.patch,
           ...(check ? { checkOutput: check.output } : {}),
         });
@@ -112,13 +148,30 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
       }
       timings.judgeMs = Date.now() - t;
     }
-    const score = scoreAttempt({
+    let score = scoreAttempt({
       ...(check ? { check } : {}),
       ...(verdict ? { verdict } : {}),
       exitReason: agent.exitReason,
       threshold: input.threshold,
     });
     if (judgeError) score.rationale.push(`judge failed: ${judgeError}`);
+    // A run the model service broke (after the SDK's retries) is the service's failure: it ends
+    // as model_error whatever the agent reported, unless it passed anyway.
+    const failure = executor.failure() ?? judge?.failure() ?? null;
+    const modelFailure = failure && !score.passed ? failure : undefined;
+    if (modelFailure) {
+      agent = {
+        ...agent,
+        exitReason: "model_error",
+        detail: `${modelFailure.role} model ${failureLabel(modelFailure)}: ${modelFailure.message}`,
+      };
+      score = scoreAttempt({
+        ...(check ? { check } : {}),
+        exitReason: "model_error",
+        threshold: input.threshold,
+      });
+      score.rationale.push(`the ${modelFailure.role} model failed: ${failureLabel(modelFailure)}`);
+    }
     log({ type: "score", score: score.score, passed: score.passed, rationale: score.rationale });
     return {
       agent,
@@ -129,8 +182,12 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
       diff,
       scratch: input.keepScratch ? scratch : null,
       timings,
+      ...(baseline ? { baseline } : {}),
+      ...(modelFailure ? { modelFailure } : {}),
+      ...(judge ? { judgeUsage: judge.usage() } : {}),
     };
   } finally {
+    input.signal?.removeEventListener("abort", onAbort);
     if (!input.keepScratch) rmSync(scratch, { recursive: true, force: true });
   }
 }

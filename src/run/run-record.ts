@@ -1,8 +1,25 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
-import { ExitReasonSchema, UsageSchema } from "../contract/index.ts";
+import { ExitReasonSchema, ModelFailureKindSchema, UsageSchema } from "../contract/index.ts";
 import { writeFileAtomic } from "../log/atomic-write.ts";
+
+/**
+ * How a run ended: the agent's exit reason, or `check_unrunnable` when the check could not run on
+ * the untouched workspace (the environment's failure: no score, no evolution).
+ */
+export const RunExitReasonSchema = z.enum([...ExitReasonSchema.options, "check_unrunnable"]);
+export type RunExitReason = z.infer<typeof RunExitReasonSchema>;
+
+export const BaselineRecordSchema = z.object({
+  score: z.number(),
+  passed: z.boolean(),
+  exitCode: z.number().nullable(),
+  timedOut: z.boolean(),
+  outputTail: z.string(),
+  unrunnable: z.string().nullable(),
+  ms: z.number(),
+});
 
 export const RunRecordSchema = z.object({
   runId: z.string(),
@@ -17,10 +34,25 @@ export const RunRecordSchema = z.object({
   score: z.number(),
   passed: z.boolean(),
   rationale: z.array(z.string()),
-  exitReason: ExitReasonSchema,
+  exitReason: RunExitReasonSchema,
   detail: z.string().optional(),
+  /** The check's score on the untouched snapshot; null without a check (and in older records). */
+  scoreBefore: z.number().nullable().default(null),
+  baseline: BaselineRecordSchema.optional(),
+  /** Set when the model service failed the run (after retries): it was not the agent's fault. */
+  modelFailure: z
+    .object({
+      role: z.enum(["executor", "judge"]),
+      kind: ModelFailureKindSchema,
+      status: z.number().int().optional(),
+      message: z.string(),
+    })
+    .optional(),
+  /** The agent's last message. */
+  finalText: z.string().default(""),
   turns: z.number().int(),
   usage: UsageSchema,
+  /** This run's own cost: its executor calls and its judge calls, nothing else of the process. */
   costUsd: z.number(),
   models: z.record(z.string(), z.string()),
   diff: z.string(),
@@ -55,20 +87,57 @@ export function loadRunRecord(home: string, runId: string): RunRecord {
   return RunRecordSchema.parse(JSON.parse(readFileSync(file, "utf8")));
 }
 
-/** Every readable run record, oldest first; unreadable ones are reported, not fatal. */
-export function listRunRecords(home: string): { records: RunRecord[]; broken: string[] } {
+/** A run folder without a record: the run is still going, or was killed before it could write one. */
+export interface IncompleteRun {
+  runId: string;
+  task: string | null;
+  startedAt: string;
+}
+
+/**
+ * Every readable run record, oldest first; unreadable ones are reported, not fatal, and folders
+ * without a record are listed as incomplete.
+ */
+export function listRunRecords(home: string): {
+  records: RunRecord[];
+  broken: string[];
+  incomplete: IncompleteRun[];
+} {
   const dir = runsDir(home);
-  if (!existsSync(dir)) return { records: [], broken: [] };
+  if (!existsSync(dir)) return { records: [], broken: [], incomplete: [] };
   const records: RunRecord[] = [];
   const broken: string[] = [];
+  const incomplete: IncompleteRun[] = [];
   for (const id of readdirSync(dir).sort()) {
-    const file = path.join(dir, id, "record.json");
-    if (!existsSync(file)) continue;
+    const folder = path.join(dir, id);
+    const file = path.join(folder, "record.json");
+    if (!RUN_ID.test(id) || !statSync(folder).isDirectory()) continue;
+    if (!existsSync(file)) {
+      incomplete.push({
+        runId: id,
+        task: startedTask(folder),
+        startedAt: statSync(folder).mtime.toISOString(),
+      });
+      continue;
+    }
     try {
       records.push(RunRecordSchema.parse(JSON.parse(readFileSync(file, "utf8"))));
     } catch {
       broken.push(file);
     }
   }
-  return { records, broken };
+  return { records, broken, incomplete };
+}
+
+const RUN_ID = /^\d{8}-\d{6}-[a-z0-9]+$/;
+
+/** The task named in the first line of a run's transcript, when it got that far. */
+function startedTask(folder: string): string | null {
+  try {
+    const first = readFileSync(path.join(folder, "transcript.jsonl"), "utf8").split("\n", 1)[0] ?? "";
+    const task = (JSON.parse(first) as { task?: unknown }).task;
+    return typeof task === "string" ? task : null;
+  } catch {
+    return null;
+  }
 }

@@ -71,6 +71,7 @@ export async function runTask(input: RunTaskInput): Promise<RunTaskOutput> {
     checkTimeoutMs: input.config.check.timeoutMs,
     executor,
     ...(judge ? { judge: () => judge } : {}),
+    baseline: true,
     transcript: path.join(runDir, "transcript.jsonl"),
     keepScratch: true,
     sandbox: input.sandbox,
@@ -89,7 +90,9 @@ export async function runTask(input: RunTaskInput): Promise<RunTaskOutput> {
   } finally {
     if (attempt.scratch) rmSync(attempt.scratch, { recursive: true, force: true });
   }
-  const executorModel = input.config.models.executor.model;
+  const prices = input.config.prices;
+  const baseline = attempt.baseline;
+  const unrunnable = baseline?.unrunnable ? baseline : null;
   const record: RunRecord = {
     runId,
     startedAt: new Date(t0).toISOString(),
@@ -100,16 +103,38 @@ export async function runTask(input: RunTaskInput): Promise<RunTaskOutput> {
     check: input.check,
     rubric: input.rubric,
     threshold: input.config.threshold,
-    score: attempt.score.score,
-    passed: attempt.score.passed,
-    rationale: attempt.score.rationale,
-    exitReason: attempt.agent.exitReason,
-    ...(attempt.agent.detail ? { detail: attempt.agent.detail } : {}),
+    score: unrunnable ? 0 : attempt.score.score,
+    passed: unrunnable ? false : attempt.score.passed,
+    rationale: unrunnable ? [`the check cannot run: ${unrunnable.unrunnable}`] : attempt.score.rationale,
+    exitReason: unrunnable ? "check_unrunnable" : attempt.agent.exitReason,
+    ...(unrunnable
+      ? {
+          detail: `the check "${input.check}" cannot run on the untouched workspace: ${unrunnable.unrunnable}`,
+        }
+      : attempt.agent.detail
+        ? { detail: attempt.agent.detail }
+        : {}),
+    scoreBefore: baseline && !baseline.unrunnable ? baseline.score : null,
+    ...(baseline
+      ? {
+          baseline: {
+            score: baseline.score,
+            passed: baseline.passed,
+            exitCode: baseline.exitCode,
+            timedOut: baseline.timedOut,
+            outputTail: baseline.outputTail,
+            unrunnable: baseline.unrunnable,
+            ms: baseline.ms,
+          },
+        }
+      : {}),
+    ...(attempt.modelFailure ? { modelFailure: attempt.modelFailure } : {}),
+    finalText: attempt.agent.finalText,
     turns: attempt.agent.turns,
     usage: attempt.agent.usage,
     costUsd:
-      costUsd(attempt.agent.usage, input.config.prices[executorModel]) +
-      (input.models.usage().judge?.costUsd ?? 0),
+      costUsd(attempt.agent.usage, prices[input.config.models.executor.model]) +
+      (attempt.judgeUsage ? costUsd(attempt.judgeUsage, prices[input.config.models.judge.model]) : 0),
     models: { executor: executor.model, ...(judge ? { judge: judge.model } : {}) },
     diff: attempt.diff.patch,
     changedFiles: attempt.diff.changes,

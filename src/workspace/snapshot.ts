@@ -29,6 +29,14 @@ export function snapshotWorkspace(
   return { files: files.length, bytes };
 }
 
+/** Where a run's starting state is kept: for now the folder snapshotWorkspace filled. */
+export type SnapshotRef = string;
+
+/** Writes the snapshot's files into `dir` (created if missing): a scratch copy to work in. */
+export function materializeSnapshot(ref: SnapshotRef, dir: string): void {
+  copyTree(ref, dir, listWorkspaceFiles(ref));
+}
+
 /** Copies a whole tree made by snapshotWorkspace (no ignore rules: the snapshot is exact). */
 export function copyTree(src: string, dest: string, files: string[]): void {
   copyFiles(

@@ -1,0 +1,84 @@
+import type { ModelFailure, ModelFailureKind, ModelTurn } from "../contract/index.ts";
+import { errorTurn } from "./provider.ts";
+
+/**
+ * Failures of the model service or the way to it: the agent had no fair try when one of these
+ * ended its run (after the SDK's own retries). A bad request (400/413/422) is the request's fault,
+ * an abort is the user's, and `other` (a cassette mismatch, an empty reply) is not blamed on the
+ * service.
+ */
+const SERVICE_KINDS: ReadonlySet<ModelFailureKind> = new Set([
+  "auth",
+  "model_not_found",
+  "rate_limited",
+  "overloaded",
+  "server_error",
+  "connection",
+  "timeout",
+]);
+
+export const isServiceFailure = (failure: ModelFailure | undefined): failure is ModelFailure =>
+  failure !== undefined && SERVICE_KINDS.has(failure.kind);
+
+/** The error turn for an exception thrown by an SDK (Anthropic's or OpenAI's: same error shapes). */
+export function providerErrorTurn(err: unknown, baseUrl: string | undefined): ModelTurn {
+  return { ...errorTurn(describeError(err, baseUrl)), failure: classifyProviderError(err) };
+}
+
+/** The failure kind (and HTTP status, when there was one) of an SDK exception. */
+export function classifyProviderError(err: unknown): ModelFailure {
+  const e = err as { status?: unknown; name?: string; code?: string; message?: string } | null;
+  const name = e?.name ?? "";
+  if (name === "APIConnectionTimeoutError" || /timed? ?out/i.test(name)) return { kind: "timeout" };
+  if (name === "AbortError" || name === "APIUserAbortError") return { kind: "aborted" };
+  if (name === "APIConnectionError") return { kind: "connection" };
+  if (typeof e?.status === "number") {
+    const status = e.status;
+    const kind: ModelFailureKind =
+      status === 401 || status === 403
+        ? "auth"
+        : status === 404
+          ? "model_not_found"
+          : status === 429
+            ? "rate_limited"
+            : status === 529
+              ? "overloaded"
+              : status === 408
+                ? "timeout"
+                : status >= 500
+                  ? "server_error"
+                  : status === 400 || status === 413 || status === 422
+                    ? "bad_request"
+                    : "other";
+    return { kind, status };
+  }
+  if (/ECONNREFUSED|ENOTFOUND|ECONNRESET|EAI_AGAIN|fetch failed/i.test(`${e?.code} ${e?.message}`))
+    return { kind: "connection" };
+  return { kind: "other" };
+}
+
+/** One line saying what failed, where, and what to do about it. */
+export function describeError(err: unknown, baseUrl: string | undefined): string {
+  const e = err as { status?: number; name?: string; message?: string };
+  const where = baseUrl ? ` (${baseUrl})` : "";
+  if (e?.name === "APIConnectionTimeoutError") return `model request timed out after retries${where}`;
+  if (e?.name === "APIConnectionError")
+    return `could not connect to the model endpoint${where}: ${e.message}`;
+  if (typeof e?.status === "number") {
+    const hint =
+      e.status === 401 || e.status === 403
+        ? " (check the API key)"
+        : e.status === 404
+          ? " (check the model name in moss.config.json)"
+          : e.status === 429 || e.status === 529 || e.status >= 500
+            ? " (still failing after retries)"
+            : "";
+    return `model API error ${e.status}${hint}${where}: ${e.message ?? ""}`.trim();
+  }
+  if (e?.name === "AbortError" || e?.name === "APIUserAbortError") return "model request aborted";
+  return `model request failed${where}: ${e?.message ?? String(err)}`;
+}
+
+/** How the failure reads in a summary: "overloaded (HTTP 529)". */
+export const failureLabel = (f: ModelFailure) =>
+  `${f.kind.replace(/_/g, " ")}${f.status !== undefined ? ` (HTTP ${f.status})` : ""}`;

@@ -1,0 +1,13 @@
+/**
+ * The last `lines` non-empty-trimmed lines of a command's output, each cut to `width` characters:
+ * what a summary shows of a check, so the user sees why it failed without the whole log.
+ */
+export function outputTail(text: string, lines = 20, width = 240): string {
+  const all = text.replace(/\r\n?/g, "\n").trimEnd().split("\n");
+  let start = Math.max(0, all.length - lines);
+  while (start < all.length && !all[start]?.trim()) start++;
+  return all
+    .slice(start)
+    .map((l) => (l.length > width ? `${l.slice(0, width - 1)}…` : l))
+    .join("\n");
+}
