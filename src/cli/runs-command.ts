@@ -11,16 +11,26 @@ export function registerRuns(program: Command): void {
     .action(async (flags: { json?: boolean }, cmd: Command) => {
       const home = await resolveHome(cmd.optsWithGlobals().home);
       const { listRunRecords } = await import("../run/run-record.ts");
-      const { records, broken } = listRunRecords(home);
+      const { records, broken, incomplete } = listRunRecords(home);
       if (flags.json) {
-        console.log(JSON.stringify(records.map(({ diff: _d, checkOutputTail: _c, ...r }) => r)));
+        console.log(
+          JSON.stringify([
+            ...records.map(({ diff: _d, checkOutputTail: _c, ...r }) => r),
+            ...incomplete.map((r) => ({ ...r, incomplete: true })),
+          ]),
+        );
         return;
       }
-      if (records.length === 0) console.log("no runs yet");
+      if (records.length + incomplete.length === 0) console.log("no runs yet");
       for (const r of records) {
         const mark = r.passed ? chalk.green("pass") : chalk.red("fail");
         console.log(
           `${r.runId}  ${mark}  ${r.score.toFixed(2)}  ${r.exitReason.padEnd(16)} ${String(r.turns).padStart(3)} turns  ${fmtUsd(r.costUsd)}  ${r.task.slice(0, 60)}`,
+        );
+      }
+      for (const r of incomplete) {
+        console.log(
+          `${r.runId}  ${chalk.yellow("incomplete")} (no record: still running, or killed)  ${(r.task ?? "").slice(0, 60)}`,
         );
       }
       for (const b of broken) console.error(chalk.yellow(`unreadable run record: ${b}`));

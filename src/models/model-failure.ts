@@ -27,8 +27,8 @@ export function providerErrorTurn(err: unknown, baseUrl: string | undefined): Mo
 
 /** The failure kind (and HTTP status, when there was one) of an SDK exception. */
 export function classifyProviderError(err: unknown): ModelFailure {
-  const e = err as { status?: unknown; name?: string; code?: string; message?: string } | null;
-  const name = e?.name ?? "";
+  const e = err as { status?: unknown; code?: string; message?: string } | null;
+  const name = errorName(err);
   if (name === "APIConnectionTimeoutError" || /timed? ?out/i.test(name)) return { kind: "timeout" };
   if (name === "AbortError" || name === "APIUserAbortError") return { kind: "aborted" };
   if (name === "APIConnectionError") return { kind: "connection" };
@@ -59,11 +59,11 @@ export function classifyProviderError(err: unknown): ModelFailure {
 
 /** One line saying what failed, where, and what to do about it. */
 export function describeError(err: unknown, baseUrl: string | undefined): string {
-  const e = err as { status?: number; name?: string; message?: string };
+  const e = err as { status?: number; message?: string };
+  const name = errorName(err);
   const where = baseUrl ? ` (${baseUrl})` : "";
-  if (e?.name === "APIConnectionTimeoutError") return `model request timed out after retries${where}`;
-  if (e?.name === "APIConnectionError")
-    return `could not connect to the model endpoint${where}: ${e.message}`;
+  if (name === "APIConnectionTimeoutError") return `model request timed out after retries${where}`;
+  if (name === "APIConnectionError") return `could not connect to the model endpoint${where}: ${e.message}`;
   if (typeof e?.status === "number") {
     const hint =
       e.status === 401 || e.status === 403
@@ -75,8 +75,18 @@ export function describeError(err: unknown, baseUrl: string | undefined): string
             : "";
     return `model API error ${e.status}${hint}${where}: ${e.message ?? ""}`.trim();
   }
-  if (e?.name === "AbortError" || e?.name === "APIUserAbortError") return "model request aborted";
+  if (name === "AbortError" || name === "APIUserAbortError") return "model request aborted";
   return `model request failed${where}: ${e?.message ?? String(err)}`;
+}
+
+/**
+ * The SDK error class's name: the Anthropic SDK sets `name`, the OpenAI SDK leaves it "Error", so
+ * the constructor's name is the one both share.
+ */
+function errorName(err: unknown): string {
+  const e = err as { name?: string; constructor?: { name?: string } } | null;
+  const ctor = e?.constructor?.name;
+  return ctor && ctor !== "Error" && ctor !== "Object" ? ctor : (e?.name ?? "");
 }
 
 /** How the failure reads in a summary: "overloaded (HTTP 529)". */

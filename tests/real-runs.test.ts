@@ -1,0 +1,317 @@
+import { execFile } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { anthropicMessage, type FakeServer, startFakeModelServer } from "./helpers/fake-model-server.ts";
+import { makeHome } from "./helpers/homes.ts";
+import { type CliResult, moss, mossBin } from "./helpers/moss-cli.ts";
+import { makeWorkspace, mathProject } from "./helpers/workspaces.ts";
+
+let server: FakeServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+/** Two tests, one failing until add() is fixed: the untouched workspace scores 0.5. */
+const halfProject = {
+  ...mathProject,
+  "test/math.test.js": `import { test } from "node:test";
+import assert from "node:assert";
+import { add } from "../src/math.js";
+
+test("adds", () => {
+  assert.equal(add(2, 3), 5);
+});
+test("adds zero", () => {
+  assert.equal(add(0, 0), 0);
+});
+`,
+};
+
+const fixTurns = () => [
+  {
+    body: anthropicMessage([
+      {
+        type: "tool_use",
+        name: "edit_file",
+        input: { path: "src/math.js", old_string: "a - b", new_string: "a + b" },
+      },
+    ]),
+  },
+  { body: anthropicMessage([{ type: "text", text: "Fixed add." }]) },
+];
+
+/** A config with fast retries, so the retry paths of the SDK are exercised in well under a second. */
+function fastRetryConfig(maxRetries: number): string {
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), "moss-cfg-")), "moss.config.json");
+  writeFileSync(
+    file,
+    JSON.stringify({ providers: { anthropic: { apiKeyEnv: "ANTHROPIC_API_KEY", maxRetries } } }),
+  );
+  return file;
+}
+
+const evolutionRecords = (home: string) =>
+  readdirSync(path.join(home, "evolution-log")).filter((f) => f.endsWith(".json"));
+
+async function runIn(home: string, ws: string, url: string, extra: string[] = []): Promise<CliResult> {
+  return moss(["--home", home, "run", "fix add", "-w", ws, "--check", "node --test", ...extra], {
+    ANTHROPIC_API_KEY: "sk-test",
+    ANTHROPIC_BASE_URL: url,
+  });
+}
+
+describe("blame: a run the model service broke is never the agent's failure", () => {
+  const overloaded = { status: 529, headers: { "retry-after-ms": "5" } };
+
+  it("401, 529 after retries and a refused connection end as model_error, with no evolution record", async () => {
+    const home = await makeHome();
+    const cases: Array<{
+      replies: Parameters<typeof startFakeModelServer>[0] | null;
+      kind: string;
+      status?: number;
+    }> = [
+      {
+        replies: [
+          {
+            status: 401,
+            body: { type: "error", error: { type: "authentication_error", message: "bad key" } },
+          },
+        ],
+        kind: "auth",
+        status: 401,
+      },
+      { replies: [overloaded, overloaded], kind: "overloaded", status: 529 },
+      { replies: null, kind: "connection" },
+    ];
+    for (const c of cases) {
+      server = c.replies ? await startFakeModelServer(c.replies) : undefined;
+      // Port 9 (discard) on loopback: nothing listens there, so the connection is refused.
+      const url = server?.url ?? "http://127.0.0.1:9";
+      const r = await runIn(home, makeWorkspace(mathProject), url, [
+        "--json",
+        "--config",
+        fastRetryConfig(1),
+      ]);
+      expect(r.code, r.stderr).toBe(1);
+      const out = JSON.parse(r.stdout);
+      expect(out).toMatchObject({
+        exitReason: "model_error",
+        passed: false,
+        modelFailure: { role: "executor", kind: c.kind, ...(c.status ? { status: c.status } : {}) },
+      });
+      expect(out.evolution).toBeUndefined();
+      expect(r.stderr).toMatch(/the executor model failed: .*\n.*not the agent: nothing was evolved/);
+      expect(evolutionRecords(home)).toEqual([]);
+      if (c.kind === "overloaded") expect(server!.requests).toHaveLength(2);
+      await server?.close();
+      server = undefined;
+    }
+  }, 60_000);
+
+  it("529 then a good reply: the SDK's retry succeeds and the run is a normal pass", async () => {
+    server = await startFakeModelServer([overloaded, ...fixTurns()]);
+    const home = await makeHome();
+    const ws = makeWorkspace(mathProject);
+    const r = await runIn(home, ws, server.url, ["--json", "--config", fastRetryConfig(2)]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ exitReason: "completed", passed: true, applied: true });
+    expect(JSON.parse(r.stdout).modelFailure).toBeUndefined();
+  }, 30_000);
+});
+
+describe("baseline: the check on the untouched workspace", () => {
+  it("is the run's score before, printed and recorded", async () => {
+    server = await startFakeModelServer(fixTurns());
+    const home = await makeHome();
+    const ws = makeWorkspace(halfProject);
+    const r = await runIn(home, ws, server.url, ["--no-evolve"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/PASS score 1\.000/);
+    expect(r.stdout).toMatch(/score before: 0\.500\n/);
+    const runId = /run (\S+)/.exec(r.stdout)![1]!;
+    const record = JSON.parse(readFileSync(path.join(home, "runs", runId, "record.json"), "utf8"));
+    expect(record).toMatchObject({
+      scoreBefore: 0.5,
+      score: 1,
+      baseline: { passed: false, unrunnable: null },
+    });
+  }, 30_000);
+
+  it("says so when the task already passes before the agent starts", async () => {
+    server = await startFakeModelServer([
+      { body: anthropicMessage([{ type: "text", text: "Nothing to do." }]) },
+    ]);
+    const home = await makeHome();
+    const fixed = { ...mathProject, "src/math.js": "export function add(a, b) {\n  return a + b;\n}\n" };
+    const r = await runIn(home, makeWorkspace(fixed), server.url, ["--no-evolve"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/score before: 1\.000 — the task already passed before the agent started/);
+  }, 30_000);
+
+  it("stops with exit 2, the command and its output, and no evolution, when the check cannot run", async () => {
+    // The agent would wait a minute for its first reply: the baseline's verdict stops it first.
+    server = await startFakeModelServer([
+      { hangMs: 60_000, body: anthropicMessage([{ type: "text", text: "late" }]) },
+    ]);
+    const home = await makeHome();
+    const ws = makeWorkspace({
+      ...mathProject,
+      "check.sh": "echo running the suite\nmoss-missing-runner --all\n",
+    });
+    const r = await moss(["--home", home, "run", "fix add", "-w", ws, "--check", "sh check.sh", "--json"], {
+      ANTHROPIC_API_KEY: "sk-test",
+      ANTHROPIC_BASE_URL: server.url,
+    });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/the check "sh check\.sh" cannot run on the untouched workspace: .*exit 127/);
+    expect(r.stderr).toMatch(/moss-missing-runner: .*not found/);
+    expect(r.stderr).toMatch(/nothing was evolved/);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ exitReason: "check_unrunnable", passed: false, scoreBefore: null });
+    expect(out.evolution).toBeUndefined();
+    expect(evolutionRecords(home)).toEqual([]);
+    expect(existsSync(path.join(home, "runs", out.runId, "record.json"))).toBe(true);
+  }, 30_000);
+});
+
+describe("why it failed", () => {
+  it("shows the agent's last message and the tail of the check's output", async () => {
+    server = await startFakeModelServer([
+      { body: anthropicMessage([{ type: "text", text: "I looked everywhere but could not find the bug." }]) },
+    ]);
+    const home = await makeHome();
+    const r = await runIn(home, makeWorkspace(mathProject), server.url, ["--no-evolve"]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(
+      /the agent's last message:\n\s+I looked everywhere but could not find the bug\./,
+    );
+    expect(r.stdout).toMatch(/the check's output \(last lines of node --test\):\n/);
+    expect(r.stdout).toMatch(/# fail 1/);
+    const tail = r.stdout.slice(r.stdout.indexOf("the check's output"));
+    expect(tail.split("\n").length).toBeLessThanOrEqual(22);
+  }, 30_000);
+});
+
+describe("signals and killed runs", () => {
+  it("SIGTERM ends a run like Ctrl-C: record written, exit 143; a SIGKILLed run is listed as incomplete", async () => {
+    server = await startFakeModelServer([
+      { hangMs: 60_000, body: anthropicMessage([{ type: "text", text: "late" }]) },
+      { hangMs: 60_000, body: anthropicMessage([{ type: "text", text: "late" }]) },
+    ]);
+    const home = await makeHome();
+    const env = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      ANTHROPIC_API_KEY: "sk-test",
+      ANTHROPIC_BASE_URL: server.url,
+    };
+    const start = (task: string, signal: NodeJS.Signals) =>
+      new Promise<{ code: number | null; stdout: string }>((resolve) => {
+        const child = execFile(
+          process.execPath,
+          [
+            mossBin,
+            "--home",
+            home,
+            "run",
+            task,
+            "-w",
+            makeWorkspace(mathProject),
+            "--check",
+            "node --test",
+            "--json",
+          ],
+          { env },
+          (_err, stdout) => resolve({ code: child.exitCode, stdout }),
+        );
+        // Kill once the agent is waiting on the model (its request reached the server).
+        const seen = server!.requests.length;
+        const timer = setInterval(() => {
+          if (server!.requests.length > seen) {
+            clearInterval(timer);
+            child.kill(signal);
+          }
+        }, 50);
+      });
+    const term = await start("fix add", "SIGTERM");
+    expect(term.code).toBe(143);
+    const out = JSON.parse(term.stdout);
+    expect(out).toMatchObject({ exitReason: "aborted", passed: false });
+    expect(existsSync(path.join(home, "runs", out.runId, "record.json"))).toBe(true);
+    expect(evolutionRecords(home)).toEqual([]);
+
+    const killed = await start("the killed task", "SIGKILL");
+    expect(killed.code).toBeNull();
+    const runs = await moss(["--home", home, "runs"]);
+    expect(runs.stdout).toContain(out.runId);
+    expect(runs.stdout).toMatch(/incomplete .*the killed task/);
+  }, 60_000);
+});
+
+describe("correctness of the record", () => {
+  it("each run's costUsd is its own executor and judge calls, not the process's total", async () => {
+    const { ConfigSchema } = await import("../src/config/config-schema.ts");
+    const { ModelRegistry } = await import("../src/models/model-registry.ts");
+    const { createScriptedProvider, turn } = await import("../src/models/scripted-provider.ts");
+    const { runTask } = await import("../src/run/run-task.ts");
+    const { costUsd } = await import("../src/models/pricing.ts");
+    const home = await makeHome();
+    const config = ConfigSchema.parse({});
+    const said = turn([{ type: "text", text: "done" }], { inputTokens: 1000, outputTokens: 100 });
+    const verdict = turn(
+      [{ type: "tool_use", id: "v1", name: "submit_verdict", input: { score: 0.5, rationale: "half" } }],
+      { inputTokens: 5000, outputTokens: 500 },
+    );
+    const models = new ModelRegistry(
+      config,
+      {
+        providers: {
+          executor: createScriptedProvider([said, said]),
+          judge: createScriptedProvider([verdict, verdict]),
+        },
+      },
+      {},
+    );
+    const records = [];
+    for (let i = 0; i < 2; i++) {
+      const { record } = await runTask({
+        home,
+        task: "fix add",
+        workspace: makeWorkspace(mathProject),
+        check: null,
+        rubric: "add must add",
+        config,
+        models,
+        apply: false,
+        sandbox: null,
+      });
+      records.push(record);
+    }
+    const own =
+      costUsd(said.usage, config.prices["claude-haiku-5-5"]) +
+      costUsd(verdict.usage, config.prices["claude-sonnet-5-5"]);
+    expect(own).toBeGreaterThan(0);
+    expect(records.map((r) => r.costUsd)).toEqual([own, own].map((c) => expect.closeTo(c, 9)));
+    expect(models.totalCost()).toBeCloseTo(2 * own, 9);
+  }, 30_000);
+
+  it("--no-apply holds on the retry after an accepted evolution", async () => {
+    const { demoRunArgs, demoWorkspace } = await import("./helpers/homes.ts");
+    const home = await makeHome({ planted: true });
+    const ws = demoWorkspace();
+    const before = readFileSync(path.join(ws, "src/greeting.js"), "utf8");
+    const r = await moss(demoRunArgs(home, ws, "--yes", "--no-apply"));
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.evolution.retry).toMatchObject({ passed: true });
+    const retry = JSON.parse(
+      readFileSync(path.join(home, "runs", out.evolution.retry.runId, "record.json"), "utf8"),
+    );
+    expect(retry).toMatchObject({ passed: true, applied: false });
+    expect(retry.diff).toContain("Hello");
+    expect(readFileSync(path.join(ws, "src/greeting.js"), "utf8")).toBe(before);
+  }, 120_000);
+});
