@@ -10,7 +10,7 @@ import {
   startFakeModelServer,
 } from "./helpers/fake-model-server.ts";
 import { moss, mossBin } from "./helpers/moss-cli.ts";
-import { makeWorkspace, mathProject } from "./helpers/workspaces.ts";
+import { makeWorkspace, mathProject, repoRoot } from "./helpers/workspaces.ts";
 
 let server: FakeServer | undefined;
 afterEach(async () => {
@@ -130,6 +130,7 @@ describe("moss run, more of the surface", () => {
           env: {
             PATH: process.env.PATH,
             HOME: process.env.HOME,
+            MOSS_HOME: repoRoot,
             ANTHROPIC_API_KEY: "sk-test",
             ANTHROPIC_BASE_URL: server!.url,
           },
