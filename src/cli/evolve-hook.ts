@@ -71,7 +71,12 @@ export function makeEvolveHook(flags: EvolveFlags): EvolveHook {
         sandbox,
         signal,
       });
-      summary.retry = { runId: retry.runId, score: retry.score, passed: retry.passed };
+      summary.retry = {
+        runId: retry.runId,
+        score: retry.score,
+        passed: retry.passed,
+        conflicts: retry.applyConflicts.length,
+      };
       if (!json) {
         printSummary(retry);
         console.log(`score before evolution ${record.score}, after ${retry.score}`);

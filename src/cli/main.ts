@@ -2,8 +2,12 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { Command, CommanderError } from "commander";
 import { UsageError } from "../errors.ts";
+import { setupColor } from "./color.ts";
+import { registerCompletion } from "./completion-command.ts";
+import { registerConfig } from "./config-command.ts";
 import { registerDemo } from "./demo-command.ts";
 import { registerEval } from "./eval-command.ts";
+import { EXIT_CODES_HELP } from "./exit-codes.ts";
 import { packageRoot } from "./home.ts";
 import { registerHomeCommands } from "./home-commands.ts";
 import { registerLog } from "./log-command.ts";
@@ -12,12 +16,38 @@ import { registerRun } from "./run-command.ts";
 import { registerRuns } from "./runs-command.ts";
 import { registerSuite } from "./suite-command.ts";
 
-/** Exit codes: 0 pass/ok, 1 a failed run or check, 2 usage or config error, 130 interrupted. */
+const HELP_AFTER = `
+Examples:
+  moss demo                                       the whole self-improvement cycle, offline, no key
+  moss run "make the failing test pass" -w ~/proj --check "npm test"
+  echo "fix the flaky test" | moss run - -w . --check "npm test"
+  moss run --task-file task.md -m claude-sonnet-5-5 --check-timeout 2m
+  moss log --verify                               check the evolution log's hash chain
+  moss config                                     the merged config and where each value came from
+  eval "$(moss completion bash)"                  shell completion (bash, zsh, fish)
+
+Environment:
+  MOSS_HOME                  the agent home (default: $XDG_DATA_HOME/moss, else ~/.local/share/moss)
+  MOSS_EXECUTOR_MODEL, MOSS_PATCHER_MODEL, MOSS_JUDGE_MODEL         a role's model
+  MOSS_EXECUTOR_PROVIDER, MOSS_PATCHER_PROVIDER, MOSS_JUDGE_PROVIDER  anthropic or openai
+  MOSS_THRESHOLD             the score needed to pass (0..1)
+  ANTHROPIC_API_KEY, OPENAI_API_KEY   keys (only the harness sees them); ANTHROPIC_BASE_URL
+  XDG_CONFIG_HOME            user config in $XDG_CONFIG_HOME/moss/config.json (else ~/.config/moss)
+  NO_COLOR, FORCE_COLOR      turn colors off / on (--color wins)
+  MOSS_DEBUG                 print stack traces of unexpected errors
+
+${EXIT_CODES_HELP}
+`;
+
+/** Exit codes: see exit-codes.ts (0 ok, 1 failed, 2 usage, 3 passed but not applied, 130 interrupted). */
 export async function main(argv: string[]): Promise<number> {
   const program = new Command("moss")
     .description("a coding agent that improves itself under a ratchet that never lets it get worse")
     .version(packageVersion(), "-V, --version", "print the moss version")
     .option("--home <dir>", "the agent home (default: $MOSS_HOME, else ~/.local/share/moss)")
+    .option("--color <when>", "color output: auto, always or never (default: auto)")
+    .addHelpText("after", HELP_AFTER)
+    .hook("preAction", (cmd) => setupColor(cmd.opts().color))
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   // Commands load their heavy modules (SDKs, zod, git) only when they run: `moss --help` stays fast.
@@ -37,6 +67,8 @@ export async function main(argv: string[]): Promise<number> {
   registerSuite(program);
   registerEval(program);
   registerReport(program);
+  registerConfig(program);
+  registerCompletion(program);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : 0;

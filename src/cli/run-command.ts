@@ -2,8 +2,11 @@ import chalk from "chalk";
 import type { Command } from "commander";
 import { UsageError } from "../errors.ts";
 import type { ModelRegistry } from "../models/model-registry.ts";
+import { runExitCode } from "./exit-codes.ts";
+import { durationFlag, numberFlag } from "./flag-values.ts";
 import { resolveHome } from "./home.ts";
 import { blameMessage, printSummary } from "./run-summary.ts";
+import { readTask } from "./task-input.ts";
 
 export interface RunFlags {
   workspace: string;
@@ -24,22 +27,32 @@ export interface RunFlags {
   yes?: boolean;
   allowEscalation?: boolean;
   trials?: string;
+  taskFile?: string;
+  model?: string;
+  patcherModel?: string;
+  checkTimeout?: string;
+  modelTimeout?: string;
 }
 
 export function registerRun(program: Command, makeHook: (flags: RunFlags) => EvolveHook): void {
   program
     .command("run")
     .description("run the agent on a task in a scratch copy of the workspace; apply the result if it passes")
-    .argument("<task>", "what the agent should do")
+    .argument("[task]", "what the agent should do; - reads it from standard input")
+    .option("--task-file <file>", "read the task from FILE (any size)")
     .option("-w, --workspace <dir>", "the folder to work on", ".")
     .option("-c, --check <command>", "a command whose tests or exit code score the result")
     .option("--rubric <text>", "a rubric for the judge model")
     .option("--threshold <n>", "the score (0..1) needed to pass")
+    .option("-m, --model <model>", "the executor model (config models.executor.model)")
+    .option("--patcher-model <model>", "the patcher model used to evolve the agent")
     .option("--max-turns <n>", "the agent's turn limit")
+    .option("--check-timeout <duration>", "kill the check after this long (30s, 5m; config check.timeoutMs)")
+    .option("--model-timeout <duration>", "time allowed per model request (config providers.*.timeoutMs)")
     .option("--json", "print one JSON object instead of a summary")
     .option("--replay <file>", "serve model calls from a cassette instead of a provider")
     .option("--record <file>", "record every model exchange to a cassette")
-    .option("--config <file>", "config file (default: moss.config.json in the home)")
+    .option("--config <file>", "a config file on top of ~/.config/moss/config.json and the home's")
     .option("--no-apply", "never change the workspace, even when the attempt passes")
     .option("--no-evolve", "do not improve the agent when the run fails")
     .option("--no-sandbox", "run agent code without the bubblewrap sandbox (not recommended)")
@@ -51,7 +64,8 @@ export function registerRun(program: Command, makeHook: (flags: RunFlags) => Evo
       "--allow-escalation",
       "consent to patches that add env, network or process access or raise the agent's limits",
     )
-    .action(async (task: string, flags: RunFlags, cmd: Command) => {
+    .action(async (taskArg: string | undefined, flags: RunFlags, cmd: Command) => {
+      const task = readTask(taskArg, flags.taskFile);
       const home = await resolveHome(cmd.optsWithGlobals().home);
       if (!["shallow", "standard", "deep"].includes(flags.depth)) {
         throw new UsageError(`--depth must be shallow, standard or deep, got "${flags.depth}"`);
@@ -77,6 +91,17 @@ export function registerRun(program: Command, makeHook: (flags: RunFlags) => Evo
           if (flags.allowEscalation) raw.evolve = { ...(raw.evolve as object), allowEscalation: true };
           if (flags.maxTurns !== undefined) {
             raw.limits = { ...(raw.limits as object), maxTurns: numberFlag("--max-turns", flags.maxTurns) };
+          }
+          const models: Record<string, object> = {};
+          if (flags.model) models.executor = { model: flags.model };
+          if (flags.patcherModel) models.patcher = { model: flags.patcherModel };
+          if (Object.keys(models).length) raw.models = models;
+          if (flags.checkTimeout !== undefined) {
+            raw.check = { timeoutMs: durationFlag("--check-timeout", flags.checkTimeout) };
+          }
+          if (flags.modelTimeout !== undefined) {
+            const timeoutMs = durationFlag("--model-timeout", flags.modelTimeout);
+            raw.providers = { anthropic: { timeoutMs }, openai: { timeoutMs } };
           }
         },
       });
@@ -123,23 +148,29 @@ export function registerRun(program: Command, makeHook: (flags: RunFlags) => Evo
             apply: flags.apply,
           });
         }
+        const unpriced = models.unpricedModels();
         if (flags.json) {
           const { snapshot: _s, ...rest } = record;
+          const totalCostUsd = unpriced.length ? null : models.totalCost();
           process.stdout.write(
-            `${JSON.stringify({ ...rest, totalCostUsd: models.totalCost(), evolution })}\n`,
+            `${JSON.stringify({ ...rest, totalCostUsd, unpricedModels: unpriced, evolution })}\n`,
           );
         } else if (!evolution) {
           printSummary(record);
         }
         if (blame) process.stderr.write(`moss: ${blame}\n`);
-        const passed = evolution?.retry?.passed ?? record.passed;
+        if (!flags.json && unpriced.length) {
+          process.stderr.write(
+            `moss: cost unknown: no price for ${unpriced.join(", ")}; add it under "prices" in moss.config.json (shown as $0 above)\n`,
+          );
+        }
         process.exitCode = abort.signal.aborted
           ? signalExitCode(abort.signal.reason)
-          : record.exitReason === "check_unrunnable"
-            ? 2
-            : passed
-              ? 0
-              : 1;
+          : runExitCode({
+              unrunnable: record.exitReason === "check_unrunnable",
+              passed: evolution?.retry?.passed ?? record.passed,
+              conflicts: evolution?.retry ? evolution.retry.conflicts : record.applyConflicts.length,
+            });
       } finally {
         stopSignals();
       }
@@ -187,13 +218,8 @@ export interface EvolutionSummary {
   attempts: Array<{ id: string; verdict: string; reason: string }>;
   accepted: { id: string; commit: string } | null;
   pending: string | null;
-  retry: { runId: string; score: number; passed: boolean } | null;
-}
-
-function numberFlag(flag: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n)) throw new UsageError(`${flag} must be a number, got "${value}"`);
-  return n;
+  /** The retry with the improved agent; `conflicts`: files it could not apply (changed meanwhile). */
+  retry: { runId: string; score: number; passed: boolean; conflicts: number } | null;
 }
 
 function progress(line: Record<string, unknown>): void {

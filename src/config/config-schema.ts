@@ -3,7 +3,8 @@ import { z } from "zod";
 export const ProviderKindSchema = z.enum(["anthropic", "openai"]);
 
 export const RoleSchema = z.object({
-  provider: ProviderKindSchema,
+  /** Anthropic unless named, so a model alone (MOSS_EXECUTOR_MODEL, --model) is a whole role. */
+  provider: ProviderKindSchema.default("anthropic"),
   model: z.string().min(1),
 });
 
@@ -35,11 +36,14 @@ export const ConfigSchema = z
       .prefault({}),
     providers: z
       .object({
-        anthropic: ProviderSettingsSchema.prefault({ apiKeyEnv: "ANTHROPIC_API_KEY" }),
-        openai: ProviderSettingsSchema.prefault({
-          apiKeyEnv: "OPENAI_API_KEY",
-          baseUrl: "http://127.0.0.1:11434/v1",
-        }),
+        // Each field has its own default, so a layer may set one (a timeout, a base URL) alone.
+        anthropic: ProviderSettingsSchema.extend({
+          apiKeyEnv: ProviderSettingsSchema.shape.apiKeyEnv.default("ANTHROPIC_API_KEY"),
+        }).prefault({}),
+        openai: ProviderSettingsSchema.extend({
+          apiKeyEnv: ProviderSettingsSchema.shape.apiKeyEnv.default("OPENAI_API_KEY"),
+          baseUrl: z.string().url().default("http://127.0.0.1:11434/v1"),
+        }).prefault({}),
       })
       .strict()
       .prefault({}),

@@ -58,6 +58,12 @@ export class ModelRegistry {
     return Object.fromEntries(this.accounts);
   }
 
+  /** Models that answered calls but have no price in config: their cost is unknown, not $0. */
+  unpricedModels(): string[] {
+    const used = [...this.accounts.values()].filter((a) => a.calls > 0).map((a) => a.model);
+    return [...new Set(used)].filter((m) => !this.config.prices[m]);
+  }
+
   totalCost(): number {
     let sum = 0;
     for (const a of this.accounts.values()) sum += a.costUsd;

@@ -11,13 +11,18 @@ export interface CliResult {
 }
 
 /**
- * Runs the built `moss` binary (async, so loopback servers in the test keep serving). The home is
+ * Runs the built `moss` binary (async, so loopback servers in the test keep serving), with `stdin` piped in when given. The home is
  * this checkout unless `env` names another (MOSS_HOME: undefined leaves it unset, for tests of the
  * default home; give them their own HOME or XDG_DATA_HOME).
  */
-export function moss(args: string[], env: NodeJS.ProcessEnv = {}, cwd = repoRoot): Promise<CliResult> {
+export function moss(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  cwd = repoRoot,
+  stdin?: string,
+): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(
+    const child = execFile(
       process.execPath,
       [mossBin, ...args],
       {
@@ -35,6 +40,7 @@ export function moss(args: string[], env: NodeJS.ProcessEnv = {}, cwd = repoRoot
         resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
       },
     );
+    if (stdin !== undefined) child.stdin?.end(stdin);
   });
 }
 
