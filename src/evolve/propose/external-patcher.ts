@@ -47,7 +47,14 @@ export async function runExternalPatcher(
         args: ["-c", command],
         cwd: dir,
         env: { kind: "patcher", pass: setup.env },
-        extraEnv: { MOSS_PROMPT_FILE: promptFile },
+        // The worktree belongs to the sandbox's uid and its git dir to the user: git's ownership
+        // check would refuse every command; the git dir is read-only in the sandbox anyway.
+        extraEnv: {
+          MOSS_PROMPT_FILE: promptFile,
+          GIT_CONFIG_COUNT: "1",
+          GIT_CONFIG_KEY_0: "safe.directory",
+          GIT_CONFIG_VALUE_0: "*",
+        },
         readOnly: [
           path.join(setup.home, ".git"),
           promptDir,
