@@ -2,25 +2,27 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { realpathSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
+import type { Price } from "../config/config-schema.ts";
 import {
   type AgentEvent,
+  AgentExitReasonSchema,
   type AgentLimits,
   type AgentResult,
   type AgentToHarness,
   AgentToHarnessSchema,
-  addUsage,
-  emptyUsage,
   type HarnessToAgent,
   type ModelRequest,
   type ModelTurn,
-  type Usage,
+  WIRE_CAPS,
 } from "../contract/index.ts";
 import type { Provider } from "../models/provider.ts";
 import type { SandboxLimits } from "../sandbox/limits.ts";
 import { prepareSandboxed, type WrappedProcess } from "../sandbox/run-sandboxed.ts";
 import type { SharedMount } from "../sandbox/sandbox.ts";
+import { createCallLimits } from "./call-limits.ts";
+import { execOnlyNode } from "./exec-only-node.ts";
+import { readBoundedLines } from "./line-reader.ts";
 
 /** The limits moved to src/sandbox/limits.ts; re-exported for code written against the old place. */
 export type { SandboxLimits } from "../sandbox/limits.ts";
@@ -43,6 +45,11 @@ export interface AgentRunOptions {
   sandbox?: SandboxLimits | null;
   /** Installed dependency folders shown read-only in the workspace (see shared-deps.ts). */
   shared?: SharedMount[];
+  /** The executor's price and a cost budget: the harness refuses calls past it. */
+  price?: Price;
+  costBudgetUsd?: number;
+  /** Most bytes the agent may write on the channel (default WIRE_CAPS.totalBytes). */
+  maxChannelBytes?: number;
 }
 
 export interface AgentRunResult extends AgentResult {
@@ -61,11 +68,16 @@ const harnessModules = realpathSync(
  * Runs the agent from `agentDir` in a child process and serves its model calls. Resolves with a
  * result in every case: a crash, a hang, garbage on the channel or an abort is a failed attempt
  * with a reason, never an exception in the harness.
+ *
+ * The channel is untrusted (any process in the sandbox might write on it): lines are read within
+ * WIRE_CAPS, every message is schema-checked, and a violation ends the run as `protocol_error`.
+ * Turns, tokens, cost, `maxTokens`, the wall clock and the exit reason are the harness's own
+ * (see call-limits.ts).
  */
 export function runAgentProcess(opts: AgentRunOptions): Promise<AgentRunResult> {
   const started = Date.now();
   const argv = ["--import", tsxLoader, path.join(opts.agentDir, "agent-src", "main.ts")];
-  const launch = sandboxed(opts, argv);
+  const launch = sandboxed(opts, argv, agentNode());
   const child = spawn(launch.command, launch.args, {
     cwd: launch.cwd,
     env: launch.env,
@@ -76,9 +88,12 @@ export function runAgentProcess(opts: AgentRunOptions): Promise<AgentRunResult> 
   child.stderr?.on("data", (chunk: Buffer) => {
     stderr = (stderr + chunk.toString("utf8")).slice(-8000);
   });
-  let usage: Usage = emptyUsage();
-  let turns = 0;
-  let refused = false;
+  const calls = createCallLimits({
+    limits: opts.limits,
+    ...(opts.price ? { price: opts.price } : {}),
+    ...(opts.costBudgetUsd !== undefined ? { costBudgetUsd: opts.costBudgetUsd } : {}),
+  });
+  let ready = false;
 
   return new Promise<AgentRunResult>((resolve) => {
     let settled = false;
@@ -98,7 +113,7 @@ export function runAgentProcess(opts: AgentRunOptions): Promise<AgentRunResult> 
       });
     };
     const fail = (exitReason: AgentResult["exitReason"], detail: string) =>
-      finish({ exitReason, turns, usage, finalText: "", detail });
+      finish({ exitReason, turns: calls.turns, usage: calls.usage, finalText: "", detail });
     const send = (msg: HarnessToAgent) => {
       if (child.stdin?.writable) child.stdin.write(`${JSON.stringify(msg)}\n`);
     };
@@ -134,41 +149,57 @@ export function runAgentProcess(opts: AgentRunOptions): Promise<AgentRunResult> 
     });
     child.stdin?.on("error", () => {});
 
-    const lines = createInterface({ input: child.stdout! });
-    lines.on("line", async (line) => {
-      if (settled || !line.trim()) return;
-      const msg = parseLine(line);
-      if (!msg)
-        return fail(
-          "protocol_error",
-          `the agent wrote something that is not protocol: ${line.slice(0, 200)}`,
-        );
+    const serve = async (id: number, request: ModelRequest) => {
+      const t0 = Date.now();
+      const turn = await opts.provider.complete(request, opts.signal);
+      calls.record(turn);
+      if (settled) return;
+      opts.onExchange?.(request, turn, Date.now() - t0);
+      send({ type: "model_response", id, turn });
+    };
+    const onMessage = (msg: AgentToHarness) => {
       if (msg.type === "ready") {
+        if (ready) return fail("protocol_error", "the agent sent `ready` twice");
+        ready = true;
         clearTimeout(startTimer);
+        calls.start();
         send({ type: "start", task: opts.task, limits: opts.limits });
+      } else if (!ready) {
+        fail("protocol_error", `the agent sent \`${msg.type}\` before \`ready\``);
       } else if (msg.type === "event") {
         opts.onEvent?.(msg.event);
       } else if (msg.type === "model_request") {
-        turns++;
-        const t0 = Date.now();
-        refused ||= !budgetLeft(usage, opts.limits);
-        const turn = refused ? refusal(opts.limits) : await opts.provider.complete(msg.request, opts.signal);
-        usage = addUsage(usage, turn.usage);
-        opts.onExchange?.(msg.request, turn, Date.now() - t0);
-        send({ type: "model_response", id: msg.id, turn });
+        const admitted = calls.admit(msg.request);
+        if (admitted.kind === "violation") return fail("protocol_error", admitted.detail);
+        if (admitted.kind === "refuse") return fail(admitted.exitReason, admitted.detail);
+        void serve(msg.id, admitted.request);
       } else if (msg.type === "done") {
-        // The harness's own token count is the one that is trusted.
-        const exitReason = refused ? "budget_exhausted" : msg.result.exitReason;
-        finish({ ...msg.result, exitReason, usage });
+        if (!AgentExitReasonSchema.safeParse(msg.result.exitReason).success)
+          return fail(
+            "protocol_error",
+            `the agent reported ${msg.result.exitReason}, a reason only the harness gives`,
+          );
+        finish(calls.settle(msg.result));
       }
-    });
+    };
+    readBoundedLines(
+      child.stdout!,
+      { maxLineBytes: WIRE_CAPS.lineBytes, maxTotalBytes: opts.maxChannelBytes ?? WIRE_CAPS.totalBytes },
+      (line) => {
+        if (settled || !line.trim()) return;
+        const parsed = parseLine(line);
+        if (typeof parsed === "string") return fail("protocol_error", parsed);
+        onMessage(parsed);
+      },
+      (why) => fail("protocol_error", why),
+    );
   });
 }
 
 /** The agent sees its agent-src and contract read-only, its workspace read-write, nothing else. */
-function sandboxed(opts: AgentRunOptions, argv: string[]): WrappedProcess {
+function sandboxed(opts: AgentRunOptions, argv: string[], node: string): WrappedProcess {
   return prepareSandboxed({
-    command: process.execPath,
+    command: node,
     args: argv,
     cwd: opts.workspace,
     env: { kind: "agent" },
@@ -178,6 +209,7 @@ function sandboxed(opts: AgentRunOptions, argv: string[]): WrappedProcess {
       path.join(opts.agentDir, "package.json"),
       path.join(opts.agentDir, "node_modules"),
       harnessModules,
+      path.dirname(node),
     ],
     writable: [opts.workspace],
     shared: opts.shared ?? [],
@@ -185,24 +217,26 @@ function sandboxed(opts: AgentRunOptions, argv: string[]): WrappedProcess {
   });
 }
 
-function parseLine(line: string): AgentToHarness | null {
+/** A checked message, or why the line is not one (quoting the start of the line). */
+function parseLine(line: string): AgentToHarness | string {
+  let json: unknown;
   try {
-    const parsed = AgentToHarnessSchema.safeParse(JSON.parse(line));
-    return parsed.success ? parsed.data : null;
+    json = JSON.parse(line);
   } catch {
-    return null;
+    return `the agent wrote something that is not protocol: ${line.slice(0, 200)}`;
   }
+  const parsed = AgentToHarnessSchema.safeParse(json);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  return `the agent sent a message that breaks the protocol (${issue?.path.join(".") || "message"}: ${issue?.message}): ${line.slice(0, 200)}`;
 }
 
-const budgetLeft = (u: Usage, limits: AgentLimits) =>
-  u.inputTokens + u.outputTokens + u.cacheReadTokens + u.cacheWriteTokens < limits.tokenBudget;
-
-const refusal = (limits: AgentLimits): ModelTurn => ({
-  content: [],
-  stopReason: "error",
-  usage: emptyUsage(),
-  error: `token budget exhausted (${limits.tokenBudget} tokens); the harness refused the call`,
-});
+let nodeBinary: string | undefined;
+/** The exec-only node (see exec-only-node.ts), made once per process; else this node. */
+function agentNode(): string {
+  nodeBinary ??= execOnlyNode() ?? process.execPath;
+  return nodeBinary;
+}
 
 function killTree(child: ChildProcess): void {
   try {

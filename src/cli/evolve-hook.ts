@@ -7,6 +7,7 @@ import { runTask } from "../run/run-task.ts";
 import { colorDiff } from "./format.ts";
 import type { EvolutionSummary, EvolveHook } from "./run-command.ts";
 import { printSummary } from "./run-summary.ts";
+import { sanitize } from "./sanitize.ts";
 
 export interface EvolveFlags {
   depth: Depth;
@@ -35,7 +36,7 @@ export function makeEvolveHook(flags: EvolveFlags): EvolveHook {
   return async ({ home, record, config, models, json, signal, sandbox, apply }) => {
     const say = json
       ? () => {}
-      : (line: string) => process.stderr.write(chalk.magenta(`moss evolve: ${line}\n`));
+      : (line: string) => process.stderr.write(chalk.magenta(`moss evolve: ${sanitize(line)}\n`));
     if (!json) printSummary(record);
     say(`score ${record.score} is below ${record.threshold}: improving the agent (depth ${flags.depth})`);
     const outcome = await evolve({

@@ -1,8 +1,9 @@
 import chalk from "chalk";
+import { sanitize } from "./sanitize.ts";
 
-/** Colors a unified diff for a terminal. */
+/** A unified diff for a terminal: sanitized (see sanitize.ts), then colored. */
 export function colorDiff(patch: string): string {
-  return patch
+  return sanitize(patch)
     .split("\n")
     .map((line) =>
       line.startsWith("+++") || line.startsWith("---")

@@ -1,6 +1,7 @@
 import chalk from "chalk";
 import type { Command } from "commander";
 import { packageRoot, resolveHome } from "./home.ts";
+import { sanitize } from "./sanitize.ts";
 
 export function registerHomeCommands(program: Command): void {
   program
@@ -49,7 +50,7 @@ export function registerHomeCommands(program: Command): void {
         console.log(
           chalk.green(`promoted ${id}: new head ${result.commit?.slice(0, 10)} (${result.record.id})`),
         );
-      else console.log(chalk.red(`not promoted: ${result.record.reason}`));
+      else console.log(chalk.red(`not promoted: ${sanitize(result.record.reason)}`));
       process.exitCode = result.ok ? 0 : 1;
     });
 }

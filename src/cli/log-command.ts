@@ -4,6 +4,7 @@ import { UsageError } from "../errors.ts";
 import type { EvolutionRecord } from "../log/evolution-record.ts";
 import { colorDiff, fmtTokens, fmtUsd } from "./format.ts";
 import { resolveHome } from "./home.ts";
+import { safeJson, sanitize } from "./sanitize.ts";
 
 const VERDICT_COLOR: Record<EvolutionRecord["verdict"], (s: string) => string> = {
   accepted: chalk.green,
@@ -35,14 +36,14 @@ export function registerLog(program: Command): void {
         await prepareHome(home);
         if (flags.verify) {
           const result = await verifyLog(home);
-          if (flags.json) console.log(JSON.stringify(result));
+          if (flags.json) console.log(safeJson(result));
           else if (result.ok)
             console.log(
               chalk.green(
                 `log verified: ${result.checked} record(s), chain intact, accepted diffs match their commits`,
               ),
             );
-          else for (const p of result.problems) console.log(chalk.red(`✗ ${p}`));
+          else for (const p of result.problems) console.log(chalk.red(`✗ ${sanitize(p)}`));
           process.exitCode = result.ok ? 0 : 1;
           return;
         }
@@ -55,14 +56,14 @@ export function registerLog(program: Command): void {
             throw new UsageError(
               `no evolution record "${id}" in ${home}/evolution-log; run \`moss log\` to list them`,
             );
-          if (flags.json) console.log(JSON.stringify({ ...entry.record, commit: commitOf(entry.record.id) }));
+          if (flags.json) console.log(safeJson({ ...entry.record, commit: commitOf(entry.record.id) }));
           else printRecord(entry.record, commitOf(entry.record.id), Boolean(flags.diff));
           return;
         }
         const records = readLog(home).map((e) => e.record);
         if (flags.json) {
           console.log(
-            JSON.stringify(records.map(({ diff: _d, gate: _g, ...r }) => ({ ...r, commit: commitOf(r.id) }))),
+            safeJson(records.map(({ diff: _d, gate: _g, ...r }) => ({ ...r, commit: commitOf(r.id) }))),
           );
           return;
         }
@@ -76,7 +77,7 @@ export function registerLog(program: Command): void {
               : "-";
           const commit = commitOf(r.id)?.slice(0, 10) ?? "";
           console.log(
-            `${String(r.seq).padStart(3)}  ${r.id}  ${color(r.verdict.padEnd(8))}  ${r.kind.padEnd(9)}  ${scores.padEnd(12)}  ${commit.padEnd(10)}  ${r.reason.slice(0, 90)}`,
+            `${String(r.seq).padStart(3)}  ${r.id}  ${color(r.verdict.padEnd(8))}  ${r.kind.padEnd(9)}  ${scores.padEnd(12)}  ${commit.padEnd(10)}  ${sanitize(r.reason.slice(0, 90))}`,
           );
         }
       },
@@ -86,28 +87,29 @@ export function registerLog(program: Command): void {
 function printRecord(r: EvolutionRecord, commit: string | null, withDiff: boolean): void {
   const color = VERDICT_COLOR[r.verdict];
   console.log(`${chalk.bold(r.id)}  ${color(r.verdict)}  (${r.kind}, attempt ${r.attempt}, ${r.time})`);
-  console.log(`  reason: ${r.reason}`);
-  if (r.task) console.log(`  task: ${r.task}  (run ${r.runId}, score ${r.triggerScore})`);
+  console.log(`  reason: ${sanitize(r.reason)}`);
+  if (r.task) console.log(`  task: ${sanitize(r.task)}  (run ${r.runId}, score ${r.triggerScore})`);
   console.log(
     `  parent: ${r.parentCommit.slice(0, 10)}${commit ? `  commit: ${commit.slice(0, 10)}` : ""}${r.target ? `  target: ${r.target.slice(0, 10)}` : ""}`,
   );
-  if (r.diagnosis) console.log(`\n${chalk.bold("Diagnosis")}\n${r.diagnosis}`);
-  if (r.plan) console.log(`\n${chalk.bold("Plan")}\n${r.plan}`);
-  console.log(`\n${chalk.bold("Rationale")}\n${r.rationale}`);
+  if (r.diagnosis) console.log(`\n${chalk.bold("Diagnosis")}\n${sanitize(r.diagnosis)}`);
+  if (r.plan) console.log(`\n${chalk.bold("Plan")}\n${sanitize(r.plan)}`);
+  console.log(`\n${chalk.bold("Rationale")}\n${sanitize(r.rationale)}`);
   if (r.scope)
     console.log(
-      `\n${chalk.bold("Scope")}: ${r.scope.passed ? "ok" : r.scope.violations.join("; ")} (${r.scope.files.join(", ")})`,
+      `\n${chalk.bold("Scope")}: ${sanitize(`${r.scope.passed ? "ok" : r.scope.violations.join("; ")} (${r.scope.files.join(", ")})`)}`,
     );
   if (r.gate) {
     console.log(
-      `\n${chalk.bold("Gate")}: ${r.gate.passed ? chalk.green("passed") : chalk.red("failed")} — ${r.gate.summary} (${r.gate.ms} ms)`,
+      `\n${chalk.bold("Gate")}: ${r.gate.passed ? chalk.green("passed") : chalk.red("failed")} — ${sanitize(r.gate.summary)} (${r.gate.ms} ms)`,
     );
-    if (!r.gate.typecheck.passed) console.log(r.gate.typecheck.output);
+    if (!r.gate.typecheck.passed) console.log(sanitize(r.gate.typecheck.output));
     for (const t of r.gate.tests.filter((x) => x.status !== "passed"))
-      console.log(`  ${chalk.red("✗")} ${t.name}: ${t.message ?? t.status}`);
+      console.log(`  ${chalk.red("✗")} ${sanitize(`${t.name}: ${t.message ?? t.status}`)}`);
   }
   if (r.replay) console.log(`\n${chalk.bold("Replay")}: ${r.replay.before} → ${r.replay.after.join(", ")}`);
-  for (const g of r.regression) console.log(`  regression "${g.task}": ${g.before} → ${g.after.join(", ")}`);
+  for (const g of r.regression)
+    console.log(`  regression "${sanitize(g.task)}": ${g.before} → ${g.after.join(", ")}`);
   console.log(
     `\n${chalk.bold("Models")}: ${
       Object.entries(r.models)

@@ -14,6 +14,7 @@ import { registerLog } from "./log-command.ts";
 import { registerReport } from "./report-command.ts";
 import { registerRun } from "./run-command.ts";
 import { registerRuns } from "./runs-command.ts";
+import { sanitize } from "./sanitize.ts";
 import { registerSuite } from "./suite-command.ts";
 
 const HELP_AFTER = `
@@ -79,7 +80,7 @@ export async function main(argv: string[]): Promise<number> {
         : 2;
     }
     if (err instanceof UsageError) {
-      process.stderr.write(`moss: ${err.message}\n`);
+      process.stderr.write(`moss: ${sanitize(err.message)}\n`);
       return 2;
     }
     const detail =
@@ -88,7 +89,7 @@ export async function main(argv: string[]): Promise<number> {
           ? (err.stack ?? err.message)
           : err.message
         : String(err);
-    process.stderr.write(`moss: ${detail}\n`);
+    process.stderr.write(`moss: ${sanitize(detail)}\n`);
     return 1;
   }
 }

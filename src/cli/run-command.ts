@@ -6,6 +6,7 @@ import { runExitCode } from "./exit-codes.ts";
 import { durationFlag, numberFlag } from "./flag-values.ts";
 import { resolveHome } from "./home.ts";
 import { blameMessage, printSummary } from "./run-summary.ts";
+import { safeJson, sanitize } from "./sanitize.ts";
 import { readTask } from "./task-input.ts";
 
 export interface RunFlags {
@@ -153,7 +154,7 @@ export function registerRun(program: Command, makeHook: (flags: RunFlags) => Evo
           const { snapshot: _s, ...rest } = record;
           const totalCostUsd = unpriced.length ? null : models.totalCost();
           process.stdout.write(
-            `${JSON.stringify({ ...rest, totalCostUsd, unpricedModels: unpriced, evolution })}\n`,
+            `${safeJson({ ...rest, totalCostUsd, unpricedModels: unpriced, evolution })}\n`,
           );
         } else if (!evolution) {
           printSummary(record);
@@ -225,8 +226,10 @@ export interface EvolutionSummary {
 function progress(line: Record<string, unknown>): void {
   if (line.type === "tool_call") {
     const input = JSON.stringify(line.input) ?? "";
-    process.stderr.write(chalk.dim(`  → ${line.name} ${input.slice(0, 100)}\n`));
+    process.stderr.write(chalk.dim(`  → ${sanitize(`${line.name} ${input.slice(0, 100)}`)}\n`));
   } else if (line.type === "tool_result" && line.isError) {
-    process.stderr.write(chalk.dim.yellow(`    ✗ ${String(line.content).split("\n")[0]?.slice(0, 120)}\n`));
+    process.stderr.write(
+      chalk.dim.yellow(`    ✗ ${sanitize(String(line.content).split("\n")[0]?.slice(0, 120) ?? "")}\n`),
+    );
   }
 }

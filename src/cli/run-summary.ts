@@ -2,6 +2,7 @@ import chalk from "chalk";
 import { outputTail } from "../run/output-tail.ts";
 import type { RunRecord } from "../run/run-record.ts";
 import { colorDiff, fmtTokens, fmtUsd } from "./format.ts";
+import { sanitize } from "./sanitize.ts";
 
 /**
  * The human summary of one run: verdict, score before and after, exit reason, cost, diff, and for
@@ -19,10 +20,10 @@ export function printSummary(record: RunRecord): void {
     console.log(`  score before: ${record.scoreBefore.toFixed(3)}${already}`);
   }
   console.log(
-    `  exit: ${record.exitReason}${record.detail ? ` (${record.detail})` : ""}; turns: ${record.turns}`,
+    `  exit: ${record.exitReason}${record.detail ? ` (${sanitize(record.detail)})` : ""}; turns: ${record.turns}`,
   );
   console.log(`  tokens: ${fmtTokens(record.usage)}; cost: ${fmtUsd(record.costUsd)}`);
-  for (const r of record.rationale) console.log(`  · ${r}`);
+  for (const r of record.rationale) console.log(`  · ${sanitize(r)}`);
   if (record.diff) {
     console.log(colorDiff(record.diff.trimEnd()));
   } else {
@@ -31,7 +32,9 @@ export function printSummary(record: RunRecord): void {
   if (record.applied)
     console.log(chalk.green(`  applied ${record.changedFiles.length} file(s) to ${record.workspace}`));
   else if (record.applyConflicts.length) {
-    console.log(chalk.yellow(`  not applied: changed in the meantime: ${record.applyConflicts.join(", ")}`));
+    console.log(
+      chalk.yellow(`  not applied: changed in the meantime: ${sanitize(record.applyConflicts.join(", "))}`),
+    );
   } else if (!record.passed && record.diff) console.log(chalk.dim(`  not applied: the attempt did not pass`));
   if (!record.passed) printWhy(record);
 }
@@ -41,12 +44,12 @@ function printWhy(record: RunRecord): void {
   const last = record.finalText.trim();
   if (last) {
     console.log(chalk.bold("  the agent's last message:"));
-    console.log(indent(outputTail(last, 12)));
+    console.log(indent(sanitize(outputTail(last, 12))));
   }
   const tail = outputTail(record.checkOutputTail);
   if (tail) {
     console.log(chalk.bold(`  the check's output (last lines of ${record.check}):`));
-    console.log(chalk.dim(indent(tail)));
+    console.log(chalk.dim(indent(sanitize(tail))));
   }
 }
 
@@ -56,7 +59,7 @@ export function blameMessage(record: RunRecord): string | null {
     const tail = record.baseline?.outputTail ?? "";
     return [
       `the check "${record.check}" cannot run on the untouched workspace: ${record.baseline?.unrunnable ?? "unknown"}.`,
-      ...(tail ? ["Its output ended with:", indent(tail)] : []),
+      ...(tail ? ["Its output ended with:", indent(sanitize(tail))] : []),
       "This is the environment, not the agent: nothing was evolved. Make the check run in the workspace " +
         "(install what it needs, fix the command), then run again.",
     ].join("\n");
@@ -64,7 +67,7 @@ export function blameMessage(record: RunRecord): string | null {
   if (record.modelFailure) {
     const f = record.modelFailure;
     return (
-      `the ${f.role} model failed: ${f.message}\n` +
+      `the ${f.role} model failed: ${sanitize(f.message)}\n` +
       "This is the model service, not the agent: nothing was evolved. " +
       (f.kind === "auth"
         ? "Check the API key."

@@ -2,6 +2,7 @@ import chalk from "chalk";
 import type { Command } from "commander";
 import { fmtUsd } from "./format.ts";
 import { resolveHome } from "./home.ts";
+import { safeJson, sanitize } from "./sanitize.ts";
 
 export function registerRuns(program: Command): void {
   program
@@ -14,7 +15,7 @@ export function registerRuns(program: Command): void {
       const { records, broken, incomplete } = listRunRecords(home);
       if (flags.json) {
         console.log(
-          JSON.stringify([
+          safeJson([
             ...records.map(({ diff: _d, checkOutputTail: _c, ...r }) => r),
             ...incomplete.map((r) => ({ ...r, incomplete: true })),
           ]),
@@ -25,12 +26,12 @@ export function registerRuns(program: Command): void {
       for (const r of records) {
         const mark = r.passed ? chalk.green("pass") : chalk.red("fail");
         console.log(
-          `${r.runId}  ${mark}  ${r.score.toFixed(2)}  ${r.exitReason.padEnd(16)} ${String(r.turns).padStart(3)} turns  ${fmtUsd(r.costUsd)}  ${r.task.slice(0, 60)}`,
+          `${r.runId}  ${mark}  ${r.score.toFixed(2)}  ${r.exitReason.padEnd(16)} ${String(r.turns).padStart(3)} turns  ${fmtUsd(r.costUsd)}  ${sanitize(r.task.slice(0, 60))}`,
         );
       }
       for (const r of incomplete) {
         console.log(
-          `${r.runId}  ${chalk.yellow("incomplete")} (no record: still running, or killed)  ${(r.task ?? "").slice(0, 60)}`,
+          `${r.runId}  ${chalk.yellow("incomplete")} (no record: still running, or killed)  ${sanitize((r.task ?? "").slice(0, 60))}`,
         );
       }
       for (const b of broken) console.error(chalk.yellow(`unreadable run record: ${b}`));

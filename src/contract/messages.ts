@@ -4,17 +4,39 @@
  */
 import { z } from "zod";
 
-export const TextBlockSchema = z.object({ type: z.literal("text"), text: z.string() });
+/**
+ * Size caps on what crosses the channel. The harness rejects a line or message over them as a
+ * protocol error; they are far above what an honest agent sends (tool output is truncated long
+ * before), and they bound what a hostile one can make the harness hold or forward.
+ */
+export const WIRE_CAPS = {
+  /** One protocol line, in bytes. */
+  lineBytes: 8 * 1024 * 1024,
+  /** Everything one agent process may write on the channel, in bytes. */
+  totalBytes: 1024 * 1024 * 1024,
+  /** Any text field (a text block, a tool result, the system prompt), in UTF-16 units. */
+  text: 4 * 1024 * 1024,
+  /** Ids and names. */
+  name: 256,
+  messages: 10_000,
+  blocks: 1_000,
+  tools: 256,
+} as const;
+
+const text = () => z.string().max(WIRE_CAPS.text);
+const name = () => z.string().min(1).max(WIRE_CAPS.name);
+
+export const TextBlockSchema = z.object({ type: z.literal("text"), text: text() });
 export const ToolUseBlockSchema = z.object({
   type: z.literal("tool_use"),
-  id: z.string().min(1),
-  name: z.string().min(1),
+  id: name(),
+  name: name(),
   input: z.unknown(),
 });
 export const ToolResultBlockSchema = z.object({
   type: z.literal("tool_result"),
-  tool_use_id: z.string().min(1),
-  content: z.string(),
+  tool_use_id: name(),
+  content: text(),
   is_error: z.boolean().optional(),
 });
 export const ContentBlockSchema = z.discriminatedUnion("type", [
@@ -24,17 +46,18 @@ export const ContentBlockSchema = z.discriminatedUnion("type", [
 ]);
 export const MessageSchema = z.object({
   role: z.enum(["user", "assistant"]),
-  content: z.array(ContentBlockSchema),
+  content: z.array(ContentBlockSchema).max(WIRE_CAPS.blocks),
 });
 export const ToolSpecSchema = z.object({
-  name: z.string().min(1),
-  description: z.string(),
+  name: name(),
+  description: text(),
   input_schema: z.record(z.string(), z.unknown()),
 });
+/** `maxTokens` is the agent's wish: the harness clamps it to its configured limit. */
 export const ModelRequestSchema = z.object({
-  system: z.string(),
-  tools: z.array(ToolSpecSchema),
-  messages: z.array(MessageSchema),
+  system: text(),
+  tools: z.array(ToolSpecSchema).max(WIRE_CAPS.tools),
+  messages: z.array(MessageSchema).max(WIRE_CAPS.messages),
   maxTokens: z.number().int().positive(),
 });
 export const UsageSchema = z.object({
@@ -68,10 +91,10 @@ export const ModelFailureSchema = z.object({
 
 /** A provider failure is data: a turn whose stopReason is "error" and whose `error` says why. */
 export const ModelTurnSchema = z.object({
-  content: z.array(ContentBlockSchema),
+  content: z.array(ContentBlockSchema).max(WIRE_CAPS.blocks),
   stopReason: z.enum(["end_turn", "tool_use", "max_tokens", "error", "other"]),
   usage: UsageSchema,
-  error: z.string().optional(),
+  error: text().optional(),
   failure: ModelFailureSchema.optional(),
 });
 

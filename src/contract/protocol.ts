@@ -3,7 +3,7 @@
  * The child writes AgentToHarness lines on stdout and reads HarnessToAgent lines on stdin.
  */
 import { z } from "zod";
-import { ModelRequestSchema, ModelTurnSchema, UsageSchema } from "./messages.ts";
+import { ModelRequestSchema, ModelTurnSchema, UsageSchema, WIRE_CAPS } from "./messages.ts";
 
 export const ExitReasonSchema = z.enum([
   "completed",
@@ -19,6 +19,13 @@ export const ExitReasonSchema = z.enum([
   "sandbox_limit",
 ]);
 export type ExitReason = z.infer<typeof ExitReasonSchema>;
+/** The reasons an agent may report in `done`; the others are the harness's alone. */
+export const AgentExitReasonSchema = ExitReasonSchema.exclude([
+  "agent_crash",
+  "agent_hang",
+  "protocol_error",
+  "sandbox_limit",
+]);
 
 export const AgentLimitsSchema = z.object({
   maxTurns: z.number().int().positive(),
@@ -29,22 +36,25 @@ export const AgentLimitsSchema = z.object({
 });
 export type AgentLimits = z.infer<typeof AgentLimitsSchema>;
 
+const text = () => z.string().max(WIRE_CAPS.text);
+const name = () => z.string().max(WIRE_CAPS.name);
+
 export const AgentEventSchema = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("assistant_text"), turn: z.number().int(), text: z.string() }),
+  z.object({ type: z.literal("assistant_text"), turn: z.number().int(), text: text() }),
   z.object({
     type: z.literal("tool_call"),
     turn: z.number().int(),
-    id: z.string(),
-    name: z.string(),
+    id: name(),
+    name: name(),
     input: z.unknown(),
   }),
   z.object({
     type: z.literal("tool_result"),
     turn: z.number().int(),
-    id: z.string(),
-    name: z.string(),
+    id: name(),
+    name: name(),
     isError: z.boolean(),
-    content: z.string(),
+    content: text(),
     ms: z.number(),
   }),
 ]);
@@ -54,8 +64,8 @@ export const AgentResultSchema = z.object({
   exitReason: ExitReasonSchema,
   turns: z.number().int().nonnegative(),
   usage: UsageSchema,
-  finalText: z.string(),
-  detail: z.string().optional(),
+  finalText: text(),
+  detail: text().optional(),
 });
 export type AgentResult = z.infer<typeof AgentResultSchema>;
 
