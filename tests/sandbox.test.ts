@@ -261,3 +261,113 @@ describe("without bubblewrap", () => {
     }
   });
 });
+
+describe("what a sandbox mounts", () => {
+  /** A fake home with the usual toolchain layouts, and secrets beside them. */
+  function fakeHome(): string {
+    const home = mkdtempSync(path.join(os.tmpdir(), "moss-fakehome-"));
+    const file = (rel: string, text = "x") => {
+      mkdirSync(path.dirname(path.join(home, rel)), { recursive: true });
+      writeFileSync(path.join(home, rel), text);
+    };
+    file(".local/bin/tool");
+    file(".local/share/keyrings/login.keyring");
+    file(".local/share/app/token");
+    file(".local/lib/node_modules/cli/package.json", "{}");
+    file(".local/lib/node_modules/cli/bin/cli.js");
+    symlinkSync(path.join(home, ".local/lib/node_modules/cli/bin/cli.js"), path.join(home, ".local/bin/cli"));
+    file(".nvm/versions/node/v20.1.0/bin/node");
+    file(".nvm/versions/node/v20.1.0/lib/node_modules/npm/package.json", "{}");
+    file(".nvm/alias/default", "20");
+    for (const v of ["3.11.7", "3.12.1"]) file(`.pyenv/versions/${v}/bin/python3`);
+    file(".pyenv/shims/python3");
+    file(".pyenv/libexec/pyenv");
+    file(".pyenv/version", "3.11.7\n");
+    file(".cargo/bin/rustup");
+    file(".cargo/credentials.toml", "token = 'secret'");
+    file(".rustup/toolchains/stable/bin/rustc");
+    file(".rustup/settings.toml");
+    file(".config/bin/evil");
+    return home;
+  }
+
+  it("mounts each toolchain exactly, never a whole folder in HOME nor a credential store", async () => {
+    const { toolchainMounts } = await import("../src/sandbox/mounts.ts");
+    const home = fakeHome();
+    const ws = mkdtempSync(path.join(os.tmpdir(), "moss-ws-"));
+    const PATH = [".local/bin", ".nvm/versions/node/v20.1.0/bin", ".pyenv/shims", ".cargo/bin", ".config/bin"]
+      .map((p) => path.join(home, p))
+      .concat("/usr/local/bin", "/usr/bin")
+      .join(":");
+    try {
+      const mounts = toolchainMounts(PATH, ws, home).map((p) => path.relative(home, p));
+      expect(mounts).toEqual(
+        expect.arrayContaining([
+          ".local/bin",
+          ".local/lib/node_modules/cli",
+          ".nvm/versions/node/v20.1.0",
+          ".pyenv/shims",
+          ".pyenv/libexec",
+          ".pyenv/versions/3.11.7",
+          ".cargo/bin",
+          ".rustup/toolchains",
+        ]),
+      );
+      for (const never of [
+        ".local",
+        ".local/share",
+        ".nvm",
+        ".pyenv",
+        ".pyenv/versions",
+        ".cargo",
+        ".config/bin",
+        "",
+      ])
+        expect(mounts).not.toContain(never);
+      expect(
+        mounts.filter((m) => m.includes("3.12.1") || m.includes("credentials") || m.startsWith("..")),
+      ).toEqual([]);
+      // A workspace that selects another Python gets that version instead.
+      writeFileSync(path.join(ws, ".python-version"), "3.12.1\n");
+      const other = toolchainMounts(PATH, ws, home).map((p) => path.relative(home, p));
+      expect(other).toContain(".pyenv/versions/3.12.1");
+      expect(other).not.toContain(".pyenv/versions/3.11.7");
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+      rmSync(ws, { recursive: true, force: true });
+    }
+  });
+
+  it("shares only ignored dependency folders, nested ones and workspace.shareIgnored, and detaches without following links", async () => {
+    const { attachSharedDeps, detachSharedDeps, findSharedDeps } = await import(
+      "../src/sandbox/shared-deps.ts"
+    );
+    const ws = makeWorkspace({
+      ".gitignore": "node_modules/\n.venv/\n.cache/\n",
+      "node_modules/a/index.js": "1",
+      "node_modules/a/node_modules/b/index.js": "1",
+      "packages/p/node_modules/c/index.js": "1",
+      ".venv/bin/python": "",
+      "vendor/lib.go": "package lib",
+      ".cache/tool/data": "1",
+      "src/index.js": "1",
+    });
+    const deps = findSharedDeps(ws, [".cache/tool", "src", "../outside"]);
+    // vendor/ is not ignored: it is copied with the workspace; src is not ignored either.
+    expect(deps.paths).toEqual([".cache/tool", ".venv", "node_modules", "packages/p/node_modules"]);
+
+    const scratch = mkdtempSync(path.join(os.tmpdir(), "moss-scratch-test-"));
+    mkdirSync(path.join(scratch, "packages"));
+    // An agent without a sandbox replaced a parent folder by a link to the user's folder.
+    symlinkSync(path.join(ws, "packages", "p"), path.join(scratch, "packages", "p"));
+    expect(attachSharedDeps(scratch, deps, false)).toEqual([]);
+    expect(readFileSync(path.join(scratch, "node_modules", "a", "index.js"), "utf8")).toBe("1");
+    detachSharedDeps(scratch, deps);
+    // Only the (empty) parent folders attach made are left: a diff never lists empty folders.
+    expect(readdirSync(scratch).sort()).toEqual([".cache", "packages"]);
+    expect(readdirSync(path.join(scratch, ".cache"))).toEqual([]);
+    expect(readFileSync(path.join(ws, "packages/p/node_modules/c/index.js"), "utf8")).toBe("1");
+    expect(readFileSync(path.join(ws, "node_modules/a/index.js"), "utf8")).toBe("1");
+    rmSync(scratch, { recursive: true, force: true });
+  });
+});
