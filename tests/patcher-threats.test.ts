@@ -5,16 +5,10 @@ import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ConfigSchema } from "../src/config/config-schema.ts";
-import { CHECK, EXECUTOR_SCRIPT, PLANT, TASK, WORKSPACE } from "../src/demo/demo-scenario.ts";
 import { evolve } from "../src/evolve/cycle.ts";
 import { runExternalPatcher } from "../src/evolve/propose/external-patcher.ts";
 import { createWorktree, type Worktree } from "../src/git/worktree.ts";
-import { ModelRegistry } from "../src/models/model-registry.ts";
-import { createScriptedProvider } from "../src/models/scripted-provider.ts";
-import { runTask } from "../src/run/run-task.ts";
-import { makeHome } from "./helpers/homes.ts";
-import { makeWorkspace } from "./helpers/workspaces.ts";
+import { demoFixScript, failedDemoRun, makeHome } from "./helpers/homes.ts";
 
 // The external patcher (--patcher-cmd) is agent code too (issue 7 class 7): each hostile CLI
 // below runs through the real runExternalPatcher, in the real sandbox, against a real home.
@@ -175,34 +169,8 @@ describe("promotion", () => {
         mode: 0o755,
       });
     }
-    const fix = PLANT.filter((p) => "from" in p) as Array<{ file: string; from: string; to: string }>;
-    const script = path.join(makeWorkspace({}), "fix.mjs");
-    writeFileSync(
-      script,
-      `import { readFileSync, writeFileSync } from "node:fs";
-let text = readFileSync(${JSON.stringify(fix[0]!.file)}, "utf8");
-for (const [from, to] of ${JSON.stringify(fix.map((p) => [p.to, p.from]))}) text = text.replace(from, () => to);
-writeFileSync(${JSON.stringify(fix[0]!.file)}, text);
-`,
-    );
-    const config = ConfigSchema.parse({});
-    const models = new ModelRegistry(
-      config,
-      { providers: { executor: createScriptedProvider(EXECUTOR_SCRIPT) } },
-      {},
-    );
-    const ws = makeWorkspace(WORKSPACE);
-    const { record } = await runTask({
-      home,
-      task: TASK,
-      workspace: ws,
-      check: CHECK,
-      rubric: null,
-      config,
-      models,
-      apply: true,
-      sandbox: LIMITS,
-    });
+    const script = demoFixScript();
+    const { record, config, models } = await failedDemoRun(home, LIMITS);
     const outcome = await evolve({
       home,
       run: record,

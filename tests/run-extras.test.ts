@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -148,47 +148,13 @@ describe("moss run, more of the surface", () => {
 
 describe("an external patcher CLI", () => {
   it("writes the patch in the candidate worktree; the same gate and replay judge it", async () => {
-    const { makeHome } = await import("./helpers/homes.ts");
-    const { ConfigSchema } = await import("../src/config/config-schema.ts");
-    const { ModelRegistry } = await import("../src/models/model-registry.ts");
-    const { createScriptedProvider } = await import("../src/models/scripted-provider.ts");
+    const { demoFixScript, failedDemoRun, makeHome } = await import("./helpers/homes.ts");
     const { evolve } = await import("../src/evolve/cycle.ts");
-    const { runTask } = await import("../src/run/run-task.ts");
-    const { CHECK, EXECUTOR_SCRIPT, PLANT, TASK, WORKSPACE } = await import("../src/demo/demo-scenario.ts");
     const home = await makeHome({ planted: true });
-    const ws = makeWorkspace(WORKSPACE);
     // The "external CLI": a script that reads the prompt and restores CRLF handling in edit_file.
-    const fix = PLANT.filter((p) => "from" in p) as Array<{ file: string; from: string; to: string }>;
-    const script = path.join(makeWorkspace({}), "fix.mjs");
-    writeFileSync(
-      script,
-      `import { readFileSync, writeFileSync } from "node:fs";
-const prompt = readFileSync(0, "utf8");
-if (!prompt.includes("edit_file")) process.exit(3);
-let text = readFileSync(${JSON.stringify(fix[0]!.file)}, "utf8");
-for (const [from, to] of ${JSON.stringify(fix.map((p) => [p.to, p.from]))}) text = text.replace(from, () => to);
-writeFileSync(${JSON.stringify(fix[0]!.file)}, text);
-console.log("patched edit_file");
-`,
-    );
-    const config = ConfigSchema.parse({});
-    const models = new ModelRegistry(
-      config,
-      { providers: { executor: createScriptedProvider(EXECUTOR_SCRIPT) } },
-      {},
-    );
+    const script = demoFixScript();
     const LIMITS = { maxProcs: 256, memoryMb: 2048 };
-    const { record } = await runTask({
-      home,
-      task: TASK,
-      workspace: ws,
-      check: CHECK,
-      rubric: null,
-      config,
-      models,
-      apply: true,
-      sandbox: LIMITS,
-    });
+    const { record, config, models } = await failedDemoRun(home, LIMITS);
     expect(record.passed).toBe(false);
     const outcome = await evolve({
       home,
