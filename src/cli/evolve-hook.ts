@@ -1,9 +1,9 @@
 import { createInterface } from "node:readline/promises";
-import chalk from "chalk";
 import type { Consent } from "../evolve/cycle.ts";
 import { evolve } from "../evolve/cycle.ts";
 import type { Depth } from "../evolve/propose/patcher-schemas.ts";
 import { runTask } from "../run/run-task.ts";
+import { errChalk } from "./color.ts";
 import { colorDiff } from "./format.ts";
 import type { EvolutionSummary, EvolveHook } from "./run-command.ts";
 import { printSummary } from "./run-summary.ts";
@@ -33,10 +33,24 @@ export function consentFor(yes: boolean): Consent | null {
 
 /** After a failed run: evolve the agent, and when a candidate lands, retry the task with it. */
 export function makeEvolveHook(flags: EvolveFlags): EvolveHook {
-  return async ({ home, record, config, models, json, signal, sandbox, apply }) => {
-    const say = json
-      ? () => {}
-      : (line: string) => process.stderr.write(chalk.magenta(`moss evolve: ${sanitize(line)}\n`));
+  return async ({
+    home,
+    record,
+    config,
+    models,
+    json,
+    signal,
+    sandbox,
+    say: sayLine,
+    onEvent,
+    idle,
+    apply,
+  }) => {
+    const say =
+      sayLine ??
+      (json
+        ? () => {}
+        : (line: string) => process.stderr.write(errChalk.magenta(`moss evolve: ${sanitize(line)}\n`)));
     if (!json) printSummary(record);
     say(`score ${record.score} is below ${record.threshold}: improving the agent (depth ${flags.depth})`);
     const outcome = await evolve({
@@ -71,7 +85,9 @@ export function makeEvolveHook(flags: EvolveFlags): EvolveHook {
         apply,
         sandbox,
         signal,
+        ...(onEvent ? { onEvent } : {}),
       });
+      idle?.();
       summary.retry = {
         runId: retry.runId,
         score: retry.score,

@@ -2,9 +2,11 @@ import chalk from "chalk";
 import type { Command } from "commander";
 import { UsageError } from "../errors.ts";
 import type { ModelRegistry } from "../models/model-registry.ts";
+import { errChalk, stderrIsTerminal } from "./color.ts";
 import { runExitCode } from "./exit-codes.ts";
 import { durationFlag, numberFlag } from "./flag-values.ts";
 import { resolveHome } from "./home.ts";
+import { createProgress } from "./progress.ts";
 import { blameMessage, printSummary } from "./run-summary.ts";
 import { safeJson, sanitize } from "./sanitize.ts";
 import { readTask } from "./task-input.ts";
@@ -33,6 +35,7 @@ export interface RunFlags {
   patcherModel?: string;
   checkTimeout?: string;
   modelTimeout?: string;
+  jsonStream?: boolean;
 }
 
 export function registerRun(program: Command, makeHook: (flags: RunFlags) => EvolveHook): void {
@@ -50,7 +53,8 @@ export function registerRun(program: Command, makeHook: (flags: RunFlags) => Evo
     .option("--max-turns <n>", "the agent's turn limit")
     .option("--check-timeout <duration>", "kill the check after this long (30s, 5m; config check.timeoutMs)")
     .option("--model-timeout <duration>", "time allowed per model request (config providers.*.timeoutMs)")
-    .option("--json", "print one JSON object instead of a summary")
+    .option("--json", "print one JSON object instead of a summary (and no progress)")
+    .option("--json-stream", "print one JSON object per line: each event as it happens, the result last")
     .option("--replay <file>", "serve model calls from a cassette instead of a provider")
     .option("--record <file>", "record every model exchange to a cassette")
     .option("--config <file>", "a config file on top of ~/.config/moss/config.json and the home's")
@@ -106,13 +110,27 @@ export function registerRun(program: Command, makeHook: (flags: RunFlags) => Evo
           }
         },
       });
+      const abort = new AbortController();
+      const progress = createProgress({
+        mode: flags.json
+          ? "silent"
+          : flags.jsonStream
+            ? "json-stream"
+            : stderrIsTerminal
+              ? "terminal"
+              : "plain",
+        color: errChalk,
+        hasCheck: Boolean(flags.check),
+        write: (text) => (flags.jsonStream ? process.stdout : process.stderr).write(text),
+      });
       const models = new ModelRegistry(config, {
         ...(flags.replay ? { replay: flags.replay } : {}),
         ...(flags.record ? { record: flags.record } : {}),
+        // After an interrupt, aborted attempts are not news.
+        observer: (e) => abort.signal.aborted || progress.model(e),
       });
       const { resolveSandbox } = await import("../sandbox/resolve-sandbox.ts");
       const sandbox = resolveSandbox(config, !flags.sandbox, (l) => process.stderr.write(`moss: ${l}\n`));
-      const abort = new AbortController();
       const stopSignals = endOnSignals(abort);
       try {
         const { record, attempt } = await runTask({
@@ -126,7 +144,7 @@ export function registerRun(program: Command, makeHook: (flags: RunFlags) => Evo
           apply: flags.apply,
           sandbox,
           signal: abort.signal,
-          ...(flags.json ? {} : { onEvent: progress }),
+          onEvent: (line) => progress.event(line),
         });
         const { unfairReason } = await import("../run/fairness.ts");
         const blame = blameMessage(record);
@@ -143,24 +161,28 @@ export function registerRun(program: Command, makeHook: (flags: RunFlags) => Evo
             record,
             config,
             models,
-            json: Boolean(flags.json),
+            json: Boolean(flags.json || flags.jsonStream),
             signal: abort.signal,
             sandbox,
             apply: flags.apply,
+            say: (line) => progress.stage(line),
+            onEvent: (line) => progress.event(line),
+            idle: () => progress.close(),
           });
         }
+        progress.close();
         const unpriced = models.unpricedModels();
-        if (flags.json) {
+        if (flags.json || flags.jsonStream) {
           const { snapshot: _s, ...rest } = record;
           const totalCostUsd = unpriced.length ? null : models.totalCost();
-          process.stdout.write(
-            `${safeJson({ ...rest, totalCostUsd, unpricedModels: unpriced, evolution })}\n`,
-          );
+          const result = { ...rest, totalCostUsd, unpricedModels: unpriced, evolution };
+          if (flags.jsonStream) progress.result(result);
+          else process.stdout.write(`${safeJson(result)}\n`);
         } else if (!evolution) {
           printSummary(record);
         }
         if (blame) process.stderr.write(`moss: ${blame}\n`);
-        if (!flags.json && unpriced.length) {
+        if (!flags.json && !flags.jsonStream && unpriced.length) {
           process.stderr.write(
             `moss: cost unknown: no price for ${unpriced.join(", ")}; add it under "prices" in moss.config.json (shown as $0 above)\n`,
           );
@@ -173,6 +195,7 @@ export function registerRun(program: Command, makeHook: (flags: RunFlags) => Evo
               conflicts: evolution?.retry ? evolution.retry.conflicts : record.applyConflicts.length,
             });
       } finally {
+        progress.close();
         stopSignals();
       }
     });
@@ -213,6 +236,11 @@ export type EvolveHook = (input: {
   sandbox: import("../sandbox/limits.ts").SandboxLimits | null;
   /** --no-apply: the retry after an accepted evolution must not change the workspace either. */
   apply: boolean;
+  /** Live progress: each evolution stage, and the retry's events. */
+  say?: (line: string) => void;
+  onEvent?: (line: Record<string, unknown>) => void;
+  /** Called before the hook prints a summary: live status lines stop. */
+  idle?: () => void;
 }) => Promise<EvolutionSummary>;
 
 export interface EvolutionSummary {
@@ -221,15 +249,4 @@ export interface EvolutionSummary {
   pending: string | null;
   /** The retry with the improved agent; `conflicts`: files it could not apply (changed meanwhile). */
   retry: { runId: string; score: number; passed: boolean; conflicts: number } | null;
-}
-
-function progress(line: Record<string, unknown>): void {
-  if (line.type === "tool_call") {
-    const input = JSON.stringify(line.input) ?? "";
-    process.stderr.write(chalk.dim(`  → ${sanitize(`${line.name} ${input.slice(0, 100)}`)}\n`));
-  } else if (line.type === "tool_result" && line.isError) {
-    process.stderr.write(
-      chalk.dim.yellow(`    ✗ ${sanitize(String(line.content).split("\n")[0]?.slice(0, 120) ?? "")}\n`),
-    );
-  }
 }

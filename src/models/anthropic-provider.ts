@@ -1,6 +1,7 @@
 import type { ContentBlock, Message, ModelRequest, ModelTurn } from "../contract/index.ts";
 import { providerErrorTurn } from "./model-failure.ts";
 import type { Provider } from "./provider.ts";
+import { observedFetch, type RetryNotice } from "./retry-observer.ts";
 
 export interface AnthropicOptions {
   model: string;
@@ -8,6 +9,8 @@ export interface AnthropicOptions {
   baseUrl?: string;
   maxRetries: number;
   timeoutMs: number;
+  /** Told about each failed attempt (a 429, a timeout) as it happens, for live progress. */
+  onRetry?: (notice: RetryNotice) => void;
 }
 
 type Client = InstanceType<typeof import("@anthropic-ai/sdk").default>;
@@ -27,6 +30,7 @@ export function createAnthropicProvider(opts: AnthropicOptions): Provider {
           baseURL: opts.baseUrl ?? null,
           maxRetries: opts.maxRetries,
           timeout: opts.timeoutMs,
+          ...(opts.onRetry ? { fetch: observedFetch(opts.onRetry, opts.maxRetries) } : {}),
         }),
     );
     return client;

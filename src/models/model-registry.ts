@@ -7,6 +7,7 @@ import { CassettePlayer, CassetteRecorder, readCassette } from "./cassette.ts";
 import { createOpenAIProvider } from "./openai-provider.ts";
 import { costUsd } from "./pricing.ts";
 import type { Provider } from "./provider.ts";
+import type { RetryNotice } from "./retry-observer.ts";
 
 export interface RoleUsage {
   model: string;
@@ -22,7 +23,15 @@ export interface ModelSource {
   record?: string;
   /** Providers to use as they are (tests, the demo); they win over config. */
   providers?: Partial<Record<RoleName, Provider>>;
+  /** Told when a model call starts, ends, or an attempt of it fails and is retried (live progress). */
+  observer?: (event: ModelCallEvent) => void;
 }
+
+/** What live progress shows of a model call: its start, its end, and each failed attempt. */
+export type ModelCallEvent =
+  | { type: "model_call"; phase: "start"; role: RoleName; model: string }
+  | { type: "model_call"; phase: "end"; role: RoleName; model: string; ms: number; error?: string }
+  | ({ type: "model_call"; phase: "retry"; role: RoleName; model: string } & RetryNotice);
 
 /**
  * Hands out one provider per role and counts calls, tokens and cost per role. Keys are read
@@ -76,7 +85,17 @@ export class ModelRegistry {
       name: inner.name,
       model: inner.model,
       complete: async (request: ModelRequest, signal?: AbortSignal): Promise<ModelTurn> => {
+        const t0 = Date.now();
+        this.source.observer?.({ type: "model_call", phase: "start", role, model });
         const turn = await inner.complete(request, signal);
+        this.source.observer?.({
+          type: "model_call",
+          phase: "end",
+          role,
+          model,
+          ms: Date.now() - t0,
+          ...(turn.stopReason === "error" && turn.error ? { error: turn.error } : {}),
+        });
         const acc = this.accounts.get(role) ?? { model, calls: 0, usage: emptyUsage(), costUsd: 0 };
         acc.calls++;
         acc.usage = addUsage(acc.usage, turn.usage);
@@ -90,6 +109,10 @@ export class ModelRegistry {
   private build(role: RoleName): Provider {
     const { provider, model } = this.config.models[role];
     const settings = this.config.providers[provider];
+    const observer = this.source.observer;
+    const onRetry = observer
+      ? { onRetry: (n: RetryNotice) => observer({ type: "model_call", phase: "retry", role, model, ...n }) }
+      : {};
     const apiKey = this.env[settings.apiKeyEnv];
     if (provider === "anthropic") {
       if (!apiKey) {
@@ -104,6 +127,7 @@ export class ModelRegistry {
         apiKey,
         maxRetries: settings.maxRetries,
         timeoutMs: settings.timeoutMs,
+        ...onRetry,
         ...(settings.baseUrl || this.env.ANTHROPIC_BASE_URL
           ? { baseUrl: settings.baseUrl ?? this.env.ANTHROPIC_BASE_URL }
           : {}),
@@ -116,6 +140,7 @@ export class ModelRegistry {
       baseUrl: settings.baseUrl ?? "http://127.0.0.1:11434/v1",
       maxRetries: settings.maxRetries,
       timeoutMs: settings.timeoutMs,
+      ...onRetry,
     });
   }
 }

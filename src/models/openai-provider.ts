@@ -1,6 +1,7 @@
 import type { ContentBlock, Message, ModelRequest, ModelTurn } from "../contract/index.ts";
 import { providerErrorTurn } from "./model-failure.ts";
 import { errorTurn, type Provider } from "./provider.ts";
+import { observedFetch, type RetryNotice } from "./retry-observer.ts";
 
 export interface OpenAIOptions {
   model: string;
@@ -8,6 +9,8 @@ export interface OpenAIOptions {
   baseUrl: string;
   maxRetries: number;
   timeoutMs: number;
+  /** Told about each failed attempt (a 429, a timeout) as it happens, for live progress. */
+  onRetry?: (notice: RetryNotice) => void;
 }
 
 type Client = InstanceType<typeof import("openai").default>;
@@ -23,6 +26,7 @@ export function createOpenAIProvider(opts: OpenAIOptions): Provider {
           baseURL: opts.baseUrl,
           maxRetries: opts.maxRetries,
           timeout: opts.timeoutMs,
+          ...(opts.onRetry ? { fetch: observedFetch(opts.onRetry, opts.maxRetries) } : {}),
         }),
     );
     return client;
