@@ -1,4 +1,3 @@
-import chalk from "chalk";
 import type { Command } from "commander";
 import { UsageError } from "../errors.ts";
 import type { ModelRegistry } from "../models/model-registry.ts";
@@ -8,7 +7,7 @@ import { durationFlag, numberFlag } from "./flag-values.ts";
 import { resolveHome } from "./home.ts";
 import { createProgress } from "./progress.ts";
 import { blameMessage, printSummary } from "./run-summary.ts";
-import { safeJson, sanitize } from "./sanitize.ts";
+import { safeJson } from "./sanitize.ts";
 import { readTask } from "./task-input.ts";
 
 export interface RunFlags {
