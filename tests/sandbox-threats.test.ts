@@ -73,6 +73,12 @@ async function mossRun(
   }
 }
 
+/** The check's output: the attempt's, else the baseline's (a check killed there ends the run). */
+function checkOutput(json: Record<string, unknown>): string {
+  const baseline = json.baseline as { outputTail?: string } | undefined;
+  return `${String(json.checkOutputTail ?? "")}\n${baseline?.outputTail ?? ""}`;
+}
+
 /** Names, sizes and contents of every file under `dir`, to see that nothing changed. */
 function treeHash(dir: string): string {
   const h = createHash("sha256");
@@ -217,7 +223,7 @@ describe("sandbox limits on a check", () => {
       "head -c 400M /dev/zero > /tmp/fill; node -e 'const b = Buffer.alloc(120 * 1024 * 1024, 1); setTimeout(() => console.log(b.length), 5000)'; echo survived",
       { config: { sandbox: { memoryMb: 256, tmpMb: 200 } } },
     );
-    const out = String(json.checkOutputTail);
+    const out = checkOutput(json);
     expect(out).toMatch(/No space left on device/);
     expect(out).toMatch(/over the 256 MB limit \(\d+ MB of it in \/tmp\) and was killed/);
     expect(out).not.toContain("survived");
@@ -233,7 +239,7 @@ describe("sandbox limits on a check", () => {
     const { json } = await mossRun(ws, "head -c 3G /dev/zero > big.bin; ls -l big.bin; exit 0", {
       config: { sandbox: { diskMb: 64 } },
     });
-    const out = String(json.checkOutputTail);
+    const out = checkOutput(json);
     expect(out).toMatch(/ 67108864 .*big\.bin/);
     expect(
       existsSync(path.join(ws, "big.bin")) ? statSync(path.join(ws, "big.bin")).size : 0,
@@ -248,7 +254,7 @@ describe("sandbox limits on a check", () => {
       "for i in 1 2 3 4 5 6; do head -c 60M /dev/zero > f$i.bin; sleep 0.5; done; sleep 3; echo survived",
       { config: { sandbox: { diskMb: 128 } } },
     );
-    const out = String(json.checkOutputTail);
+    const out = checkOutput(json);
     expect(out).toMatch(/wrote more than its disk cap of 128 MB .* and was killed/);
     expect(out).not.toContain("survived");
     expect(readdirSync(ws).filter((f) => f.endsWith(".bin"))).toEqual([]);

@@ -139,6 +139,10 @@ export function wrapInSandbox(
       "/proc",
       "--dev",
       "/dev",
+      // The root bubblewrap builds is a tmpfs of its own, with no size cap: without root the
+      // folders it creates there belong to the user, so close it; /tmp and the binds keep theirs.
+      "--remount-ro",
+      "/",
       "--chdir",
       spec.cwd,
       ...drop,
