@@ -315,3 +315,34 @@ describe("correctness of the record", () => {
     expect(readFileSync(path.join(ws, "src/greeting.js"), "utf8")).toBe(before);
   }, 120_000);
 });
+
+describe("size: content-addressed snapshots", () => {
+  it("an unchanged second run adds under 1 MB to the home; moss runs --prune removes old runs and their snapshots", async () => {
+    const { randomBytes } = await import("node:crypto");
+    const { folderBytes } = await import("../src/workspace/snapshot-store.ts");
+    const { snapshotExists } = await import("../src/workspace/snapshot.ts");
+    const said = { body: anthropicMessage([{ type: "text", text: "Nothing to change." }]) };
+    server = await startFakeModelServer([said, said]);
+    const home = await makeHome();
+    const files: Record<string, string> = { ...mathProject };
+    // 4 MB of incompressible files: a copy per run would show at once.
+    for (let i = 0; i < 200; i++) files[`data/chunk-${i}.txt`] = randomBytes(15_000).toString("base64");
+    const ws = makeWorkspace(files);
+    const first = await runIn(home, ws, server.url, ["--no-evolve", "--json"]);
+    expect(first.code).toBe(1);
+    const size = folderBytes(home);
+    const second = await runIn(home, ws, server.url, ["--no-evolve", "--json"]);
+    expect(second.code).toBe(1);
+    const grown = folderBytes(home) - size;
+    expect(grown).toBeLessThan(1024 * 1024);
+    const [a, b] = [JSON.parse(first.stdout).runId, JSON.parse(second.stdout).runId];
+
+    const pruned = await moss(["--home", home, "runs", "--prune", "--keep", "1"]);
+    expect(pruned.code, pruned.stderr).toBe(0);
+    expect(pruned.stdout).toMatch(/removed 1 run\(s\), kept 1/);
+    expect(existsSync(path.join(home, "runs", a))).toBe(false);
+    const kept = JSON.parse(readFileSync(path.join(home, "runs", b, "record.json"), "utf8"));
+    expect(snapshotExists(kept.snapshot)).toBe(true);
+    expect((await moss(["--home", home, "runs", "--keep", "x", "--prune"])).stderr).toMatch(/--keep must be/);
+  }, 60_000);
+});

@@ -186,6 +186,13 @@ export function registerRun(program: Command, makeHook: (flags: RunFlags) => Evo
             `moss: cost unknown: no price for ${unpriced.join(", ")}; add it under "prices" in moss.config.json (shown as $0 above)\n`,
           );
         }
+        if (config.runs.autoPrune) {
+          const [{ pruneRuns }, { configPolicy }] = await Promise.all([
+            import("../run/prune-runs.ts"),
+            import("./runs-command.ts"),
+          ]);
+          await pruneRuns(home, configPolicy(config.runs));
+        }
         process.exitCode = abort.signal.aborted
           ? signalExitCode(abort.signal.reason)
           : runExitCode({

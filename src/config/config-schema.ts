@@ -96,6 +96,17 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    runs: z
+      .object({
+        /** `moss runs --prune` without flags removes runs older than this. */
+        maxAgeDays: z.number().positive().default(30),
+        /** ...and keeps at most this many (the newest). */
+        keep: z.number().int().nonnegative().optional(),
+        /** Prune by this policy after every run (off by default: runs are the user's record). */
+        autoPrune: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
     check: z
       .object({
         timeoutMs: z

@@ -55,6 +55,7 @@ export async function runCheck(
   timeoutMs: number,
   sandbox: SandboxLimits | null = null,
   shared: SharedMount[] = [],
+  signal?: AbortSignal,
 ): Promise<CheckResult> {
   const r = await runSandboxed(
     {
@@ -66,7 +67,7 @@ export async function runCheck(
       shared,
       limits: sandbox,
     },
-    { timeoutMs },
+    { timeoutMs, ...(signal ? { signal } : {}) },
   );
   const output = r.killedBecause
     ? `${r.output}\nmoss: the check ${r.killedBecause} and was killed\n`

@@ -10,6 +10,8 @@ export interface GroupRunOptions {
   watch?: (pid: number, onExceeded: (why: string) => void) => () => void;
   /** How much of the output (the tail) is kept. */
   maxOutputChars?: number;
+  /** Kills the whole group when aborted (the run was interrupted). */
+  signal?: AbortSignal;
 }
 
 export interface GroupRunResult {
@@ -66,11 +68,14 @@ export function runInGroup(command: string, args: string[], opts: GroupRunOption
             kill();
           })
         : () => {};
+    opts.signal?.addEventListener("abort", kill, { once: true });
+    if (opts.signal?.aborted) kill();
     let settled = false;
     const done = (code: number | null, extra = "") => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      opts.signal?.removeEventListener("abort", kill);
       stopWatch();
       kill();
       resolve({ code, output: output + extra, timedOut, killedBecause, ms: Date.now() - t0 });

@@ -9,8 +9,8 @@ import { failureLabel } from "../models/model-failure.ts";
 import type { Provider } from "../models/provider.ts";
 import type { SandboxLimits } from "../sandbox/limits.ts";
 import { attachSharedDeps, detachSharedDeps, type SharedDeps } from "../sandbox/shared-deps.ts";
-import { materializeSnapshot, type SnapshotRef } from "../workspace/snapshot.ts";
-import { diffTrees, type TreeDiff } from "../workspace/tree-diff.ts";
+import { diffAgainstSnapshot, materializeSnapshot, type SnapshotRef } from "../workspace/snapshot.ts";
+import type { TreeDiff } from "../workspace/tree-diff.ts";
 import { type Baseline, runBaseline } from "./baseline.ts";
 import { type RoleFailure, watchProvider } from "./model-watch.ts";
 
@@ -30,7 +30,7 @@ export interface AttemptInput {
   /** JSONL transcript of events and model exchanges; omitted for silent replays. */
   transcript?: string;
   signal?: AbortSignal;
-  /** Keep the scratch copy (the caller applies it, then removes it). */
+  /** Keep the scratch copy (the caller applies it, then calls `release`). */
   keepScratch?: boolean;
   onEvent?: (line: Record<string, unknown>) => void;
   sandbox: SandboxLimits | null;
@@ -46,6 +46,10 @@ export interface AttemptResult {
   score: Score;
   diff: TreeDiff;
   scratch: string | null;
+  /** With keepScratch: a folder holding the snapshot's version of each changed path (for apply-back). */
+  before: string | null;
+  /** With keepScratch: removes the scratch copy and `before`. */
+  release: () => void;
   timings: Record<string, number>;
   /** The check on the untouched snapshot, when asked for and a check was given. */
   baseline?: Baseline;
@@ -75,6 +79,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
   if (input.signal?.aborted) stop.abort();
   const executor = watchProvider("executor", input.executor);
   const judge = input.judge && input.rubric ? watchProvider("judge", input.judge()) : undefined;
+  let disposeBefore = () => {};
   try {
     let t = Date.now();
     materializeSnapshot(input.snapshot, scratch);
@@ -89,6 +94,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
             timeoutMs: input.checkTimeoutMs,
             sandbox: input.sandbox,
             ...(input.sharedDeps ? { sharedDeps: input.sharedDeps } : {}),
+            ...(input.signal ? { signal: input.signal } : {}),
           }).then((b) => {
             log({ type: "baseline", ...b });
             if (b.unrunnable) stop.abort();
@@ -112,7 +118,9 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
     });
     timings.agentMs = Date.now() - t;
     log({ type: "agent_exit", exitReason: agent.exitReason, detail: agent.detail, stderr: agent.stderrTail });
-    const baseline = baselineRun ? await baselineRun : undefined;
+    // An interrupted baseline was killed: it says nothing about the check.
+    const finished = baselineRun ? await baselineRun : undefined;
+    const baseline = input.signal?.aborted ? undefined : finished;
     if (baseline) timings.baselineMs = baseline.ms;
     const scoreIt = agent.exitReason !== "aborted";
 
@@ -131,7 +139,11 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
       });
 
     detachSharedDeps(scratch, input.sharedDeps);
-    const diff = diffTrees(input.snapshot, scratch);
+    t = Date.now();
+    const changed = diffAgainstSnapshot(input.snapshot, scratch);
+    timings.diffMs = Date.now() - t;
+    disposeBefore = changed.dispose;
+    const diff = changed.diff;
     let verdict: Verdict | undefined;
     let judgeError: string | undefined;
     if (judge && scoreIt) {
@@ -181,6 +193,11 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
       score,
       diff,
       scratch: input.keepScratch ? scratch : null,
+      before: input.keepScratch ? changed.before : null,
+      release: () => {
+        rmSync(scratch, { recursive: true, force: true });
+        changed.dispose();
+      },
       timings,
       ...(baseline ? { baseline } : {}),
       ...(modelFailure ? { modelFailure } : {}),
@@ -188,6 +205,9 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
     };
   } finally {
     input.signal?.removeEventListener("abort", onAbort);
-    if (!input.keepScratch) rmSync(scratch, { recursive: true, force: true });
+    if (!input.keepScratch) {
+      rmSync(scratch, { recursive: true, force: true });
+      disposeBefore();
+    }
   }
 }

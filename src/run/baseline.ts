@@ -29,12 +29,14 @@ export async function runBaseline(opts: {
   timeoutMs: number;
   sandbox: SandboxLimits | null;
   sharedDeps?: SharedDeps;
+  /** Stops the check (the run was interrupted); the result then means nothing. */
+  signal?: AbortSignal;
 }): Promise<Baseline> {
   const dir = makeTempDir("scratch");
   try {
     materializeSnapshot(opts.snapshot, dir);
     const shared = attachSharedDeps(dir, opts.sharedDeps, opts.sandbox !== null);
-    const check = await runCheck(opts.check, dir, opts.timeoutMs, opts.sandbox, shared);
+    const check = await runCheck(opts.check, dir, opts.timeoutMs, opts.sandbox, shared, opts.signal);
     const score = scoreAttempt({ check, exitReason: "completed", threshold: opts.threshold });
     return {
       score: score.score,

@@ -3,6 +3,7 @@ import path from "node:path";
 import { z } from "zod";
 import { ExitReasonSchema, ModelFailureKindSchema, UsageSchema } from "../contract/index.ts";
 import { writeFileAtomic } from "../log/atomic-write.ts";
+import { SnapshotRefSchema } from "../workspace/snapshot.ts";
 
 /**
  * How a run ended: the agent's exit reason, or `check_unrunnable` when the check could not run on
@@ -62,7 +63,7 @@ export const RunRecordSchema = z.object({
   checkOutputTail: z.string().default(""),
   timings: z.record(z.string(), z.number()),
   /** Where the starting state of the workspace is kept, for replay. */
-  snapshot: z.string(),
+  snapshot: SnapshotRefSchema,
   /** How the agent was confined: "none" only when the user passed --no-sandbox. */
   sandbox: z.enum(["bubblewrap", "none"]).default("none"),
 });

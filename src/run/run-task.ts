@@ -4,12 +4,14 @@ import type { Config } from "../config/config-schema.ts";
 import { UsageError } from "../errors.ts";
 import { assertCheckRunnable } from "../evaluate/check-command.ts";
 import { headCommit } from "../git/repo.ts";
+import { withHomeLock } from "../log/home-lock.ts";
 import type { ModelRegistry } from "../models/model-registry.ts";
 import { costUsd } from "../models/pricing.ts";
 import type { SandboxLimits } from "../sandbox/limits.ts";
 import { findSharedDeps } from "../sandbox/shared-deps.ts";
 import { applyChanges } from "../workspace/apply-changes.ts";
-import { snapshotWorkspace } from "../workspace/snapshot.ts";
+import { type SnapshotRef, takeSnapshot } from "../workspace/snapshot.ts";
+import { pinTree } from "../workspace/snapshot-store.ts";
 import { type AttemptResult, runAttempt } from "./attempt.ts";
 import { newRunId, type RunRecord, runsDir, saveRunRecord } from "./run-record.ts";
 
@@ -50,10 +52,15 @@ export async function runTask(input: RunTaskInput): Promise<RunTaskOutput> {
   const runId = newRunId();
   const runDir = path.join(runsDir(input.home), runId);
   mkdirSync(runDir, { recursive: true });
-  const snapshot = path.join(runDir, "snapshot");
   const t0 = Date.now();
+  let snapshot: SnapshotRef;
   try {
-    snapshotWorkspace(workspace, snapshot, input.config.workspace.maxSnapshotBytes);
+    // Under the home lock: `moss runs --prune` never sees objects stored but not yet pinned.
+    snapshot = await withHomeLock(input.home, async () => {
+      const { ref } = takeSnapshot(input.home, workspace, input.config.workspace.maxSnapshotBytes);
+      pinTree(ref.store, runId, ref.tree);
+      return ref;
+    });
   } catch (err) {
     rmSync(runDir, { recursive: true, force: true });
     throw err;
@@ -83,12 +90,12 @@ export async function runTask(input: RunTaskInput): Promise<RunTaskOutput> {
   let conflicts: string[] = [];
   try {
     if (input.apply && attempt.score.passed && attempt.diff.changes.length && attempt.scratch) {
-      const result = applyChanges(attempt.diff.changes, snapshot, attempt.scratch, workspace);
+      const result = applyChanges(attempt.diff.changes, attempt.before!, attempt.scratch, workspace);
       applied = result.conflicts.length === 0;
       conflicts = result.conflicts;
     }
   } finally {
-    if (attempt.scratch) rmSync(attempt.scratch, { recursive: true, force: true });
+    attempt.release();
   }
   const prices = input.config.prices;
   const baseline = attempt.baseline;

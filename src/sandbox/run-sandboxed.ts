@@ -112,7 +112,7 @@ export function prepareSandboxed(run: SandboxedRun): WrappedProcess {
  */
 export async function runSandboxed(
   run: SandboxedRun,
-  opts: { timeoutMs: number; input?: string; maxOutputChars?: number },
+  opts: { timeoutMs: number; input?: string; maxOutputChars?: number; signal?: AbortSignal },
 ): Promise<GroupRunResult> {
   const p = prepareSandboxed(run);
   try {

@@ -1,7 +1,5 @@
-import { existsSync } from "node:fs";
 import { listRunRecords, type RunRecord } from "../run/run-record.ts";
-import { listWorkspaceFiles } from "../workspace/file-list.ts";
-import { copyTree } from "../workspace/snapshot.ts";
+import { materializeSnapshot, snapshotExists } from "../workspace/snapshot.ts";
 import { slug, suiteBuilder } from "./suite-builder.ts";
 
 export interface HarvestResult {
@@ -30,7 +28,7 @@ export function harvestSuite(home: string, out: string, opts: { holdoutEvery?: n
       ignored.push(`${r.runId}: no check or rubric to score it`);
       continue;
     }
-    if (!existsSync(r.snapshot)) {
+    if (!snapshotExists(r.snapshot)) {
       ignored.push(`${r.runId}: its workspace snapshot is gone`);
       continue;
     }
@@ -44,7 +42,7 @@ export function harvestSuite(home: string, out: string, opts: { holdoutEvery?: n
       threshold: r.threshold,
       split: holdout ? "holdout" : "train",
       tags: ["harvested", r.passed ? "passed-before" : "failed-before"],
-      fill: (ws) => copyTree(r.snapshot, ws, listWorkspaceFiles(r.snapshot)),
+      fill: (ws) => materializeSnapshot(r.snapshot, ws),
     });
   }
   return { ...builder.save(), ignored };

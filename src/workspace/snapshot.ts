@@ -1,17 +1,93 @@
-import { copyFileSync, lstatSync, mkdirSync, readlinkSync, symlinkSync } from "node:fs";
+import { copyFileSync, existsSync, lstatSync, mkdirSync, readlinkSync, rmSync, symlinkSync } from "node:fs";
 import path from "node:path";
+import { z } from "zod";
 import { UsageError } from "../errors.ts";
+import { makeTempDir } from "../git/temp-dirs.ts";
 import { listWorkspaceFiles } from "./file-list.ts";
+import { changedPaths, checkoutTree, hasTree, openStore, storeTree, treeFiles } from "./snapshot-store.ts";
+import { diffTrees, type TreeDiff } from "./tree-diff.ts";
 
 /**
- * Copies the workspace's non-ignored files into `dest` (symlinks stay symlinks, modes kept).
- * Refuses, before copying anything, when the files add up to more than `maxBytes`.
+ * Where a run's starting state is kept: a tree in the home's content-addressed store (see
+ * snapshot-store.ts), or a plain folder (run records from before the store, and eval tasks).
+ * Everything that reads a snapshot goes through the functions below.
+ */
+export const SnapshotRefSchema = z.union([
+  z.string().min(1),
+  z.object({ store: z.string().min(1), tree: z.string().regex(/^[0-9a-f]{40}$/) }),
+]);
+export type SnapshotRef = z.infer<typeof SnapshotRefSchema>;
+
+/**
+ * Snapshots the workspace's non-ignored files into the home's store and returns the reference.
+ * Refuses, before storing anything, when the files add up to more than `maxBytes`. An unchanged
+ * workspace adds nothing to the store and reads no file (only stats them).
+ */
+export function takeSnapshot(
+  home: string,
+  workspace: string,
+  maxBytes: number,
+): { ref: SnapshotRef & object; files: number; bytes: number } {
+  const { files, bytes } = listWithinCap(workspace, maxBytes);
+  const store = openStore(home);
+  return { ref: { store, tree: storeTree(store, workspace, files) }, files: files.length, bytes };
+}
+
+/** Writes the snapshot's files into `dir` (created if missing): a scratch copy to work in. */
+export function materializeSnapshot(ref: SnapshotRef, dir: string): void {
+  if (typeof ref === "string") copyTree(ref, dir, listWorkspaceFiles(ref));
+  else checkoutTree(ref.store, ref.tree, dir);
+}
+
+/** The snapshot's file paths, relative and sorted. */
+export function snapshotFiles(ref: SnapshotRef): string[] {
+  return typeof ref === "string" ? listWorkspaceFiles(ref) : treeFiles(ref.store, ref.tree);
+}
+
+/** Whether the snapshot can still be read (its folder or tree was not pruned). */
+export function snapshotExists(ref: SnapshotRef): boolean {
+  return typeof ref === "string" ? existsSync(ref) : hasTree(ref.store, ref.tree);
+}
+
+/**
+ * What `dir` (a scratch copy made from the snapshot) changed, and `before`: a folder holding the
+ * snapshot's version of every changed path, for the apply-back conflict check. Call `dispose`
+ * when done with `before` (it is the snapshot folder itself for a folder snapshot).
+ */
+export function diffAgainstSnapshot(
+  ref: SnapshotRef,
+  dir: string,
+): { diff: TreeDiff; before: string; dispose: () => void } {
+  if (typeof ref === "string") return { diff: diffTrees(ref, dir), before: ref, dispose: () => {} };
+  const before = makeTempDir("scratch");
+  try {
+    const paths = changedPaths(ref.store, ref.tree, dir, listWorkspaceFiles(dir), before);
+    return {
+      diff: diffTrees(before, dir, paths),
+      before,
+      dispose: () => rmSync(before, { recursive: true, force: true }),
+    };
+  } catch (err) {
+    rmSync(before, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/**
+ * Copies the workspace's non-ignored files into the folder `dest` (symlinks stay symlinks, modes
+ * kept): a folder snapshot, for eval tasks prepared once and reused. Refuses over `maxBytes`.
  */
 export function snapshotWorkspace(
   workspace: string,
   dest: string,
   maxBytes: number,
 ): { files: number; bytes: number } {
+  const { files, bytes, stats } = listWithinCap(workspace, maxBytes);
+  copyFiles(workspace, dest, files, stats);
+  return { files: files.length, bytes };
+}
+
+function listWithinCap(workspace: string, maxBytes: number) {
   const files = listWorkspaceFiles(workspace);
   let bytes = 0;
   const stats = files.map((rel) => {
@@ -25,16 +101,7 @@ export function snapshotWorkspace(
         "Add build output and data to .gitignore, or raise workspace.maxSnapshotBytes in moss.config.json.",
     );
   }
-  copyFiles(workspace, dest, files, stats);
-  return { files: files.length, bytes };
-}
-
-/** Where a run's starting state is kept: for now the folder snapshotWorkspace filled. */
-export type SnapshotRef = string;
-
-/** Writes the snapshot's files into `dir` (created if missing): a scratch copy to work in. */
-export function materializeSnapshot(ref: SnapshotRef, dir: string): void {
-  copyTree(ref, dir, listWorkspaceFiles(ref));
+  return { files, bytes, stats };
 }
 
 /** Copies a whole tree made by snapshotWorkspace (no ignore rules: the snapshot is exact). */

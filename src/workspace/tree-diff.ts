@@ -14,10 +14,14 @@ export interface TreeDiff {
   patch: string;
 }
 
-/** What the attempt changed: the scratch copy against the snapshot it started from. */
-export function diffTrees(before: string, after: string): TreeDiff {
-  const a = new Set(listWorkspaceFiles(before));
-  const b = new Set(listWorkspaceFiles(after));
+/**
+ * What the attempt changed: the scratch copy against the snapshot it started from. With `only`,
+ * just those paths are compared (`before` then holds just their old versions, when they had one).
+ */
+export function diffTrees(before: string, after: string, only?: string[]): TreeDiff {
+  const present = (dir: string) => (p: string) => isFileOrLink(path.join(dir, p));
+  const a = new Set(only ? only.filter(present(before)) : listWorkspaceFiles(before));
+  const b = new Set(only ? only.filter(present(after)) : listWorkspaceFiles(after));
   const changes: FileChange[] = [];
   const patches: string[] = [];
   for (const rel of [...new Set([...a, ...b])].sort()) {
@@ -35,6 +39,15 @@ export function diffTrees(before: string, after: string): TreeDiff {
 export function readEntry(file: string): Buffer | null {
   if (!existsSync(file) && !isLink(file)) return null;
   return isLink(file) ? Buffer.from(`symlink -> ${readlinkSync(file)}`) : readFileSync(file);
+}
+
+function isFileOrLink(file: string): boolean {
+  try {
+    const st = lstatSync(file);
+    return st.isFile() || st.isSymbolicLink();
+  } catch {
+    return false;
+  }
 }
 
 function isLink(file: string): boolean {

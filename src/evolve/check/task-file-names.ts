@@ -1,4 +1,4 @@
-import { listWorkspaceFiles } from "../../workspace/file-list.ts";
+import { type SnapshotRef, snapshotFiles } from "../../workspace/snapshot.ts";
 
 const COMMON = new Set([
   "package.json",
@@ -11,8 +11,8 @@ const COMMON = new Set([
 ]);
 
 /** Workspace file names specific enough that a patch naming them hard-codes the task. */
-export function taskFileNames(snapshot: string): string[] {
-  return [...new Set(listWorkspaceFiles(snapshot).map((f) => f.split("/").pop()!))].filter(
+export function taskFileNames(snapshot: SnapshotRef): string[] {
+  return [...new Set(snapshotFiles(snapshot).map((f) => f.split("/").pop()!))].filter(
     (n) => n.length >= 6 && !COMMON.has(n),
   );
 }
