@@ -7,6 +7,7 @@ import { registerCompletion } from "./completion-command.ts";
 import { registerConfig } from "./config-command.ts";
 import { registerDemo } from "./demo-command.ts";
 import { registerEval } from "./eval-command.ts";
+import { registerEvolve } from "./evolve-command.ts";
 import { EXIT_CODES_HELP } from "./exit-codes.ts";
 import { packageRoot } from "./home.ts";
 import { registerHomeCommands } from "./home-commands.ts";
@@ -67,6 +68,7 @@ export async function main(argv: string[]): Promise<number> {
   registerDemo(program);
   registerSuite(program);
   registerEval(program);
+  registerEvolve(program);
   registerReport(program);
   registerConfig(program);
   registerCompletion(program);

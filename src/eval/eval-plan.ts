@@ -7,6 +7,7 @@ import {
   listEvals,
   loadPlan,
   type PlannedAgent,
+  type PlannedTask,
   readResults,
   trialKey,
 } from "./eval-store.ts";
@@ -43,20 +44,34 @@ export function makePlan(input: PlanInput): EvalPlan {
       limits: t.limits,
       tags: t.tags,
     }));
-  const pairs = tasks.flatMap((t) => Array.from({ length: input.trials }, (_, i) => [t.id, i] as const));
-  const order = shuffled(pairs, input.seed).flatMap(([id, i]) =>
-    input.agents.map((a) => trialKey(a.label, id, i)),
+  return planFor(tasks, {
+    suite: { name: input.suite.suite.name, file: input.suite.file },
+    trials: input.trials,
+    seed: input.seed,
+    agents: input.agents,
+    purpose: input.purpose,
+  });
+}
+
+/** A plan over tasks already frozen in another plan (an evolve cascade reuses its generation's). */
+export function planFor(
+  tasks: PlannedTask[],
+  opts: Pick<EvalPlan, "suite" | "trials" | "seed" | "agents"> & { purpose?: string | undefined },
+): EvalPlan {
+  const pairs = tasks.flatMap((t) => Array.from({ length: opts.trials }, (_, i) => [t.id, i] as const));
+  const order = shuffled(pairs, opts.seed).flatMap(([id, i]) =>
+    opts.agents.map((a) => trialKey(a.label, id, i)),
   );
   return {
     evalId: newRunId(),
     createdAt: new Date().toISOString(),
-    suite: { name: input.suite.suite.name, file: input.suite.file },
+    suite: opts.suite,
     tasks,
-    trials: input.trials,
-    seed: input.seed,
-    agents: input.agents,
+    trials: opts.trials,
+    seed: opts.seed,
+    agents: opts.agents,
     order,
-    ...(input.purpose ? { purpose: input.purpose } : {}),
+    ...(opts.purpose ? { purpose: opts.purpose } : {}),
   };
 }
 

@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { appendFileSync, mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import type { Config } from "../config/config-schema.ts";
 import { emptyUsage } from "../contract/index.ts";
@@ -145,6 +145,8 @@ export async function runEval(input: RunEvalInput): Promise<RunEvalOutput> {
       input.onEvent?.({ type: "start", key, taskId });
       const models = new ModelRegistry(config, input.models);
       const t0 = Date.now();
+      const transcript = trialTranscript(dir, key);
+      rmSync(transcript, { force: true });
       const { checkTimeoutMs, ...limits } = task.limits;
       const base = {
         type: "trial" as const,
@@ -166,12 +168,17 @@ export async function runEval(input: RunEvalInput): Promise<RunEvalOutput> {
           checkTimeoutMs: checkTimeoutMs ?? config.check.timeoutMs,
           executor: models.for("executor"),
           ...(task.rubric ? { judge: () => models.for("judge") } : {}),
-          transcript: path.join(dir, "trials", `${key.replaceAll(":", "_")}.jsonl`),
+          transcript,
           sandbox: input.sandbox,
           ...(shared.get(taskId) ? { sharedDeps: shared.get(taskId) } : {}),
           ...(input.signal ? { signal: input.signal } : {}),
         });
         if (attempt.agent.exitReason === "aborted") return null;
+        // The transcript ends with the attempt's diff: evidence for a patcher, beside the check's output.
+        appendFileSync(
+          transcript,
+          `${JSON.stringify({ type: "diff", patch: attempt.diff.patch.slice(0, 20_000) })}\n`,
+        );
         const modelError = attempt.agent.exitReason === "model_error";
         return {
           ...base,
@@ -220,3 +227,7 @@ export function splitKey(key: string): ["head" | "against", string, number] {
   const last = key.lastIndexOf(":");
   return [key.slice(0, first) as "head" | "against", key.slice(first + 1, last), Number(key.slice(last + 1))];
 }
+
+/** Where a trial's transcript is kept (a retried trial starts it afresh). */
+export const trialTranscript = (dir: string, key: string) =>
+  path.join(dir, "trials", `${key.replaceAll(":", "_")}.jsonl`);

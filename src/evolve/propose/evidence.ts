@@ -3,12 +3,32 @@ import path from "node:path";
 import type { RunRecord } from "../../run/run-record.ts";
 import { runsDir } from "../../run/run-record.ts";
 
+/** The parts of a failed attempt the evidence shows (a run record, or a suite trial's). */
+export type EvidenceSource = Pick<
+  RunRecord,
+  | "runId"
+  | "task"
+  | "score"
+  | "threshold"
+  | "exitReason"
+  | "detail"
+  | "turns"
+  | "rationale"
+  | "check"
+  | "checkOutputTail"
+  | "diff"
+>;
+
 /**
  * What the patcher sees of a failed run. Deterministic by design: no run ids, absolute temp
  * paths or timings, so the same failure yields the same text (and cassettes replay it).
+ * `transcriptFile` is the run's own transcript unless given (a suite trial keeps its elsewhere).
  */
-export function buildEvidence(home: string, record: RunRecord): string {
-  const transcriptFile = path.join(runsDir(home), record.runId, "transcript.jsonl");
+export function buildEvidence(
+  home: string,
+  record: EvidenceSource,
+  transcriptFile = path.join(runsDir(home), record.runId, "transcript.jsonl"),
+): string {
   const lines = existsSync(transcriptFile) ? readFileSync(transcriptFile, "utf8").trim().split("\n") : [];
   const steps: string[] = [];
   for (const line of lines) {
