@@ -44,7 +44,9 @@ describe("moss report", () => {
     expect(r.stdout).toContain("1 eval(s), 1 evolution record(s)");
     const html = readFileSync(out, "utf8");
     expect(html).toContain(evalId);
-    expect(html).toMatch(/<td>fix-add<\/td><td class="cell"[^>]*>2\/2<\/td>/);
+    expect(html.slice(0, html.indexOf("<script")), JSON.stringify(ev.stdout)).toMatch(
+      /<td>fix-add<\/td><td class="cell"[^>]*>2\/2<\/td>/,
+    );
     expect(html).toMatch(/<td>stuck <span class="tag">holdout<\/span><\/td><td class="cell"[^>]*>0\/2<\/td>/);
     expect(html).toContain("Chart.js v4");
     expect(html).not.toMatch(/<(script|link|img)[^>]+(src|href)=/i);

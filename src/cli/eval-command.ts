@@ -2,6 +2,7 @@ import os from "node:os";
 import chalk from "chalk";
 import type { Command } from "commander";
 import { UsageError } from "../errors.ts";
+import { positiveInt, usdFlag } from "./flag-values.ts";
 import { fmtUsd } from "./format.ts";
 import { resolveHome } from "./home.ts";
 
@@ -20,20 +21,6 @@ export interface EvalFlags {
   replay?: string;
   config?: string;
   sandbox: boolean;
-}
-
-export function positiveInt(flag: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1)
-    throw new UsageError(`${flag} must be a whole number of at least 1, got "${value}"`);
-  return n;
-}
-
-export function usdFlag(flag: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0)
-    throw new UsageError(`${flag} must be a positive amount in USD, got "${value}"`);
-  return n;
 }
 
 export function registerEval(program: Command): void {

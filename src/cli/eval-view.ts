@@ -3,6 +3,7 @@ import type { EvalPlan } from "../eval/eval-store.ts";
 import type { EvalSummary, Tally } from "../eval/eval-summary.ts";
 import type { EvalEvent } from "../eval/run-eval.ts";
 import { fmtUsd } from "./format.ts";
+import { sanitize } from "./sanitize.ts";
 
 /**
  * Progress of an eval: on a terminal a live table (task, trials done, passes, cost so far, ETA)
@@ -68,7 +69,7 @@ export function createEvalView(
         if (!opts.tty) {
           const verdict = res.status === "error" ? "ERROR" : res.passed ? "PASS" : "FAIL";
           opts.out(
-            `[${opts.alreadyDone + finished}/${total}] ${res.agent === "head" ? "" : `${res.agent} `}${res.taskId} #${res.trial + 1} ${verdict} ${res.score.toFixed(2)} ${fmtUsd(res.costUsd)} ${fmtMs(res.ms)}${res.status === "error" ? ` (${res.exitReason}: ${(res.detail ?? "").slice(0, 120)})` : ""} · ETA ${eta()}\n`,
+            `[${opts.alreadyDone + finished}/${total}] ${res.agent === "head" ? "" : `${res.agent} `}${res.taskId} #${res.trial + 1} ${verdict} ${res.score.toFixed(2)} ${fmtUsd(res.costUsd)} ${fmtMs(res.ms)}${res.status === "error" ? ` (${sanitize(`${res.exitReason}: ${(res.detail ?? "").slice(0, 120)}`)})` : ""} · ETA ${eta()}\n`,
           );
         }
       } else if (event.type === "budget_stop") {

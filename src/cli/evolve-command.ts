@@ -2,9 +2,10 @@ import os from "node:os";
 import chalk from "chalk";
 import type { Command } from "commander";
 import { UsageError } from "../errors.ts";
-import { positiveInt, usdFlag } from "./eval-command.ts";
+import { positiveInt, usdFlag } from "./flag-values.ts";
 import { fmtUsd } from "./format.ts";
 import { resolveHome } from "./home.ts";
+import { sanitize } from "./sanitize.ts";
 
 interface EvolveFlags {
   generations: string;
@@ -64,7 +65,8 @@ export function registerEvolve(program: Command): void {
       if (!["shallow", "standard", "deep"].includes(flags.depth)) {
         throw new UsageError(`--depth must be shallow, standard or deep, got "${flags.depth}"`);
       }
-      const say = (line: string) => process.stderr.write(`${chalk.magenta("moss evolve:")} ${line}\n`);
+      const say = (line: string) =>
+        process.stderr.write(`${chalk.magenta("moss evolve:")} ${sanitize(line)}\n`);
       const [
         { loadConfig },
         { ModelRegistry },
@@ -169,7 +171,7 @@ export function registerEvolve(program: Command): void {
         );
         for (const f of figures) {
           console.log(
-            `${String(f.n).padEnd(4)} ${f.headCommit.slice(0, 10).padEnd(11)} ${pct(f.train).padEnd(13)} ${pct(f.holdout).padEnd(13)} ${fmtUsd(f.costUsd).padStart(9)}  ${f.final ? "final measurement" : `${f.verdict ?? "–"}${f.reason ? `: ${f.reason}` : ""}`}`,
+            `${String(f.n).padEnd(4)} ${f.headCommit.slice(0, 10).padEnd(11)} ${pct(f.train).padEnd(13)} ${pct(f.holdout).padEnd(13)} ${fmtUsd(f.costUsd).padStart(9)}  ${f.final ? "final measurement" : sanitize(`${f.verdict ?? "–"}${f.reason ? `: ${f.reason}` : ""}`)}`,
           );
         }
       }

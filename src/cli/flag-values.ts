@@ -15,3 +15,17 @@ export function durationFlag(flag: string, value: string): number {
   const unit = m[2] ?? "s";
   return Math.round(Number(m[1]) * (unit === "ms" ? 1 : unit === "s" ? 1000 : 60_000));
 }
+
+export function positiveInt(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new UsageError(`${flag} must be a whole number of at least 1, got "${value}"`);
+  return n;
+}
+
+export function usdFlag(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new UsageError(`${flag} must be a positive amount in USD, got "${value}"`);
+  return n;
+}
