@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
   existsSync,
@@ -12,6 +13,9 @@ import {
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runGate } from "../src/evolve/check/gate.ts";
+import { createWorktree } from "../src/git/worktree.ts";
+import type { SandboxLimits } from "../src/sandbox/limits.ts";
 import { anthropicMessage, startFakeModelServer } from "./helpers/fake-model-server.ts";
 import { makeHome } from "./helpers/homes.ts";
 import { type CliResult, moss } from "./helpers/moss-cli.ts";
@@ -353,4 +357,100 @@ describe("installed dependencies in the scratch copy", () => {
     expect((json.changedFiles as Array<{ path: string }>).map((c) => c.path)).toEqual(["src/math.js"]);
     table.push(["--no-sandbox run of the same project", "deps linked (warned); only the fix applied"]);
   }, 120_000);
+
+  it("include a Python .venv: its test runner runs in the sandbox with the right interpreter", async () => {
+    // Needs python3 with venv on this machine (the CI image has it); nothing to prove without.
+    let python = "";
+    try {
+      python = execFileSync("python3", ["-c", "import sys, venv; print(sys.version_info[1])"])
+        .toString()
+        .trim();
+    } catch {
+      return;
+    }
+    const ws = makeWorkspace({
+      ".gitignore": ".venv/\n",
+      "calc.py": "def add(a, b):\n    return a - b\n\ndef neg(a):\n    return -a\n",
+      "tests/test_calc.py":
+        "from calc import add, neg\n\ndef test_add():\n    assert add(2, 3) == 5\n\ndef test_neg():\n    assert neg(2) == -2\n\ndef test_zero():\n    assert add(0, 0) == 0\n",
+    });
+    execFileSync("python3", ["-m", "venv", "--without-pip", path.join(ws, ".venv")]);
+    // A tiny pytest-like runner installed only in the ignored .venv.
+    writeFileSync(
+      path.join(ws, ".venv", "lib", `python3.${python}`, "site-packages", "minitest.py"),
+      [
+        "import glob, importlib.util, sys, time",
+        "sys.path.insert(0, '.')",
+        "passed = failed = 0",
+        "t0 = time.time()",
+        "for f in sorted(glob.glob('tests/test_*.py')):",
+        "    spec = importlib.util.spec_from_file_location('t', f); m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)",
+        "    for name in sorted(n for n in dir(m) if n.startswith('test_')):",
+        "        try:",
+        "            getattr(m, name)(); passed += 1",
+        "        except AssertionError:",
+        "            failed += 1; print('FAILED', name)",
+        "print(f'===== {failed} failed, {passed} passed in {time.time() - t0:.2f}s =====')",
+        "sys.exit(1 if failed else 0)",
+        "",
+      ].join("\n"),
+    );
+    const { json } = await mossRun(ws, ".venv/bin/python -m minitest", {
+      replies: [runCommand("touch .venv/pwned; echo hacked >> .venv/pyvenv.cfg")],
+    });
+    expect(json.score).toBe(0.667);
+    expect(existsSync(path.join(ws, ".venv", "pwned"))).toBe(false);
+    expect(readFileSync(path.join(ws, ".venv", "pyvenv.cfg"), "utf8")).not.toContain("hacked");
+    table.push([
+      "unchanged run of a Python project whose runner lives in .venv",
+      "score 0.667 = 2/3; .venv read-only",
+    ]);
+  }, 120_000);
+});
+
+describe("a hostile candidate's test in the gate", () => {
+  /** The gate's verdict on a worktree of a fresh home with `name` added to its agent tests. */
+  async function gateWith(name: string, body: string, limits: SandboxLimits) {
+    const home = await makeHome();
+    const wt = await createWorktree(
+      home,
+      execFileSync("git", ["rev-parse", "HEAD"], { cwd: home }).toString().trim(),
+    );
+    try {
+      writeFileSync(path.join(wt.dir, "agent-src", "test", name), `import { it } from "vitest";\n${body}\n`);
+      return await runGate(wt.dir, 120_000, limits);
+    } finally {
+      await wt.remove();
+      rmSync(path.dirname(home), { recursive: true, force: true });
+    }
+  }
+
+  it("is killed when it fills /tmp: the tmpfs counts against the gate's memory", async () => {
+    const gate = await gateWith(
+      "fill.test.ts",
+      'import { writeFileSync } from "node:fs";\nit("fills", async () => { const mb = Buffer.alloc(1024 * 1024, 1); for (let i = 0; i < 600; i++) { try { writeFileSync(`/tmp/f${i}`, mb); } catch {} } await new Promise((r) => setTimeout(r, 8000)); });',
+      { maxProcs: 256, memoryMb: 600, tmpMb: 500 },
+    );
+    expect(gate.passed).toBe(false);
+    expect(gate.summary).toMatch(
+      /sandbox: the tests used \d+ MB of memory, over the 600 MB limit \(\d+ MB of it in \/tmp\)/,
+    );
+    table.push([
+      "gate test writes 600 MB to /tmp (tmpMb 500, memoryMb 600)",
+      "gate killed, reported with the /tmp share",
+    ]);
+  }, 180_000);
+
+  it("cannot write a file past the disk cap in the gate's only writable folder", async () => {
+    const gate = await gateWith(
+      "big.test.ts",
+      'import { openSync, writeSync } from "node:fs";\nimport path from "node:path";\nit("writes", () => { const out = process.argv.find((a) => a.startsWith("--outputFile="))!.slice(13); const fd = openSync(path.join(path.dirname(out), "big"), "w"); const mb = Buffer.alloc(1024 * 1024, 1); for (let i = 0; i < 300; i++) writeSync(fd, mb); });',
+      { maxProcs: 256, memoryMb: 2048, diskMb: 64 },
+    );
+    expect(gate.passed).toBe(false);
+    table.push([
+      "gate test writes 300 MB next to the vitest report (diskMb 64)",
+      `gate fails: ${gate.summary.slice(0, 60)}`,
+    ]);
+  }, 180_000);
 });
