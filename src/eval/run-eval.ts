@@ -1,13 +1,12 @@
-import { appendFileSync, mkdirSync, rmSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Config } from "../config/config-schema.ts";
-import { emptyUsage } from "../contract/index.ts";
 import { createWorktree, type Worktree } from "../git/worktree.ts";
-import { ModelRegistry, type ModelSource } from "../models/model-registry.ts";
-import { runAttempt } from "../run/attempt.ts";
+import type { ModelSource } from "../models/model-registry.ts";
 import type { SandboxLimits } from "../sandbox/limits.ts";
 import { findSharedDeps, type SharedDeps } from "../sandbox/shared-deps.ts";
 import { appendResult, type EvalPlan, evalDir, readResults, type TrialResult } from "./eval-store.ts";
+import { runLocalTrial, type TrialExecutor } from "./local-trial.ts";
 import { prepareTask } from "./prepare-task.ts";
 
 export type EvalEvent =
@@ -32,6 +31,8 @@ export interface RunEvalInput {
   only?: Set<string>;
   signal?: AbortSignal;
   onEvent?: (event: EvalEvent) => void;
+  /** Where trials run: this machine's pool (runLocalTrial) unless given, e.g. a queue of workers. */
+  executor?: TrialExecutor;
 }
 
 export interface RunEvalOutput {
@@ -134,6 +135,9 @@ export async function runEval(input: RunEvalInput): Promise<RunEvalOutput> {
       }
     };
 
+    const execute: TrialExecutor =
+      input.executor ??
+      ((spec) => runLocalTrial(spec, { config, models: input.models, sandbox: input.sandbox }));
     const runTrial = async (key: string): Promise<TrialResult | null> => {
       const [label, taskId, n] = splitKey(key);
       const task = tasks.get(taskId);
@@ -143,74 +147,19 @@ export async function runEval(input: RunEvalInput): Promise<RunEvalOutput> {
       const snapshot = prepared.get(taskId);
       if (!snapshot) throw new Error(`eval ${plan.evalId}: task ${taskId} was not prepared`);
       input.onEvent?.({ type: "start", key, taskId });
-      const models = new ModelRegistry(config, input.models);
-      const t0 = Date.now();
-      const transcript = trialTranscript(dir, key);
-      rmSync(transcript, { force: true });
-      const { checkTimeoutMs, ...limits } = task.limits;
-      const base = {
-        type: "trial" as const,
+      const sharedDeps = shared.get(taskId);
+      return execute({
+        evalId: plan.evalId,
         key,
-        agent: label,
-        taskId,
+        label,
         trial: n,
-        finishedAt: "",
-      };
-      try {
-        const attempt = await runAttempt({
-          agentDir,
-          snapshot,
-          task: task.prompt,
-          check: task.check ?? null,
-          rubric: task.rubric ?? null,
-          threshold: task.threshold,
-          limits: { ...config.limits, ...limits },
-          checkTimeoutMs: checkTimeoutMs ?? config.check.timeoutMs,
-          executor: models.for("executor"),
-          ...(task.rubric ? { judge: () => models.for("judge") } : {}),
-          transcript,
-          sandbox: input.sandbox,
-          ...(shared.get(taskId) ? { sharedDeps: shared.get(taskId) } : {}),
-          ...(input.signal ? { signal: input.signal } : {}),
-        });
-        if (attempt.agent.exitReason === "aborted") return null;
-        // The transcript ends with the attempt's diff: evidence for a patcher, beside the check's output.
-        appendFileSync(
-          transcript,
-          `${JSON.stringify({ type: "diff", patch: attempt.diff.patch.slice(0, 20_000) })}\n`,
-        );
-        const modelError = attempt.agent.exitReason === "model_error";
-        return {
-          ...base,
-          status: modelError ? "error" : "scored",
-          score: attempt.score.score,
-          passed: attempt.score.passed,
-          exitReason: attempt.agent.exitReason,
-          ...(attempt.agent.detail ? { detail: attempt.agent.detail.slice(0, 2000) } : {}),
-          rationale: attempt.score.rationale,
-          turns: attempt.agent.turns,
-          usage: attempt.agent.usage,
-          costUsd: models.totalCost(),
-          ms: Date.now() - t0,
-          finishedAt: new Date().toISOString(),
-        };
-      } catch (err) {
-        if (input.signal?.aborted) return null;
-        return {
-          ...base,
-          status: "error",
-          score: 0,
-          passed: false,
-          exitReason: "environment_error",
-          detail: (err as Error).message.slice(0, 2000),
-          rationale: [],
-          turns: 0,
-          usage: emptyUsage(),
-          costUsd: models.totalCost(),
-          ms: Date.now() - t0,
-          finishedAt: new Date().toISOString(),
-        };
-      }
+        task,
+        agentDir,
+        snapshot,
+        ...(sharedDeps ? { sharedDeps } : {}),
+        transcript: trialTranscript(dir, key),
+        ...(input.signal ? { signal: input.signal } : {}),
+      });
     };
 
     await Promise.all(Array.from({ length: Math.max(1, input.parallel) }, worker));
