@@ -2,7 +2,8 @@
  * moss benchmarks: each figure is printed beside a baseline measured in the same run, with the
  * ratio and the goal. Timings are never asserted in tests; this is where they are watched.
  *   npm run bench            (builds first)
- *   npm run bench -- --quick (skips the slow naive clone + npm ci path)
+ *   npm run bench -- --quick (skips the slow naive clone + npm ci path and the 100k-file workspace)
+ *   npm run bench -- --size  (only the workspace set-up time and disk figures)
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -22,6 +23,7 @@ import { initHome } from "../src/home/init-home.ts";
 import { readLog } from "../src/log/evolution-log.ts";
 import type { Provider } from "../src/models/provider.ts";
 import { sandboxAvailable } from "../src/sandbox/sandbox.ts";
+import { benchWorkspaceSize } from "./workspace-size.ts";
 
 const quick = process.argv.includes("--quick");
 /** The real path sandboxes the agent and the gate; without bubblewrap the bench says so and runs bare. */
@@ -89,6 +91,11 @@ function timingProvider(turns: number) {
 
 async function main() {
   console.error(`moss bench (sandbox: ${SANDBOX ? "bubblewrap" : "none, bubblewrap is not available"})\n`);
+  if (process.argv.includes("--size")) {
+    await benchWorkspaceSize(report, packageRoot, SANDBOX, quick);
+    printTable();
+    return;
+  }
   // 1. moss --help against a bare node start.
   const node = timeCommand(process.execPath, ["-e", ""], 10);
   const help = timeCommand(process.execPath, [path.join(packageRoot, "bin/moss.js"), "--help"], 10);
@@ -250,9 +257,15 @@ async function main() {
   const rssMb = process.resourceUsage().maxRSS / 1024;
   report("harness peak RSS", `${rssMb.toFixed(0)} MB`, "-", "-", "<= 200 MB", rssMb <= 200);
 
+  // 7. Per-run set-up time and disk on big workspaces, against cp -r and git worktree add.
+  await benchWorkspaceSize(report, packageRoot, SANDBOX, quick);
+  printTable();
+  rmSync(ws, { recursive: true, force: true });
+}
+
+function printTable(): void {
   console.log(`\n| figure | value | baseline (same run) | ratio | goal | |\n|---|---|---|---|---|---|`);
   for (const r of rows) console.log(`| ${r.join(" | ")} |`);
-  rmSync(ws, { recursive: true, force: true });
 }
 
 await main();

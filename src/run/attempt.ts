@@ -85,25 +85,9 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
     materializeSnapshot(input.snapshot, scratch);
     const shared = attachSharedDeps(scratch, input.sharedDeps, input.sandbox !== null);
     timings.scratchMs = Date.now() - t;
-    const baselineRun =
-      input.baseline && input.check
-        ? runBaseline({
-            snapshot: input.snapshot,
-            check: input.check,
-            threshold: input.threshold,
-            timeoutMs: input.checkTimeoutMs,
-            sandbox: input.sandbox,
-            ...(input.sharedDeps ? { sharedDeps: input.sharedDeps } : {}),
-            ...(input.signal ? { signal: input.signal } : {}),
-          }).then((b) => {
-            log({ type: "baseline", ...b });
-            if (b.unrunnable) stop.abort();
-            return b;
-          })
-        : undefined;
     t = Date.now();
     log({ type: "task", task: input.task, agentDir: input.agentDir });
-    let agent = await runAgentProcess({
+    const agentRun = runAgentProcess({
       agentDir: input.agentDir,
       workspace: scratch,
       task: input.task,
@@ -116,6 +100,31 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
       onExchange: (request, turn, ms) =>
         log({ type: "model_exchange", messages: request.messages.length, turn, ms }),
     });
+    // Beside the agent, once it is started: the baseline's own copy never delays the first model call.
+    const baselineRun =
+      input.baseline && input.check
+        ? runBaseline({
+            snapshot: input.snapshot,
+            check: input.check,
+            threshold: input.threshold,
+            timeoutMs: input.checkTimeoutMs,
+            sandbox: input.sandbox,
+            ...(input.sharedDeps ? { sharedDeps: input.sharedDeps } : {}),
+            ...(input.signal ? { signal: input.signal } : {}),
+          }).then(
+            (b) => {
+              log({ type: "baseline", ...b });
+              if (b.unrunnable) stop.abort();
+              return b;
+            },
+            // The harness could not set it up: no score before, the run goes on.
+            (err: Error) => {
+              log({ type: "baseline", error: err.message });
+              return undefined;
+            },
+          )
+        : undefined;
+    let agent = await agentRun;
     timings.agentMs = Date.now() - t;
     log({ type: "agent_exit", exitReason: agent.exitReason, detail: agent.detail, stderr: agent.stderrTail });
     // An interrupted baseline was killed: it says nothing about the check.

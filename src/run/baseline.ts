@@ -5,7 +5,7 @@ import type { TestCounts } from "../evaluate/test-counts.ts";
 import { makeTempDir } from "../git/temp-dirs.ts";
 import type { SandboxLimits } from "../sandbox/limits.ts";
 import { attachSharedDeps, type SharedDeps } from "../sandbox/shared-deps.ts";
-import { materializeSnapshot, type SnapshotRef } from "../workspace/snapshot.ts";
+import { materializeSnapshotAsync, type SnapshotRef } from "../workspace/snapshot.ts";
 import { outputTail } from "./output-tail.ts";
 
 /** The check on the untouched snapshot: the run's "score before", or why the check cannot run. */
@@ -34,7 +34,7 @@ export async function runBaseline(opts: {
 }): Promise<Baseline> {
   const dir = makeTempDir("scratch");
   try {
-    materializeSnapshot(opts.snapshot, dir);
+    await materializeSnapshotAsync(opts.snapshot, dir);
     const shared = attachSharedDeps(dir, opts.sharedDeps, opts.sandbox !== null);
     const check = await runCheck(opts.check, dir, opts.timeoutMs, opts.sandbox, shared, opts.signal);
     const score = scoreAttempt({ check, exitReason: "completed", threshold: opts.threshold });

@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
   copyFileSync,
@@ -37,47 +37,60 @@ interface GitEnv {
 }
 
 function git(store: string, args: string[], env: GitEnv = {}, input?: string): string {
-  return execFileSync(
-    "git",
-    [
-      "-c",
-      "core.autocrlf=false",
-      "-c",
-      "core.safecrlf=false",
-      "-c",
-      "core.fsmonitor=false",
-      "-c",
-      "core.symlinks=true",
-      "-c",
-      "core.fileMode=true",
-      "-c",
-      "gc.auto=0",
-      "-c",
-      "checkout.workers=0",
-      ...args,
-    ],
-    {
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        GIT_CONFIG_NOSYSTEM: "1",
-        GIT_CONFIG_GLOBAL: "/dev/null",
-        GIT_DIR: store,
-        ...(env.index ? { GIT_INDEX_FILE: env.index } : {}),
-        ...(env.workTree ? { GIT_WORK_TREE: env.workTree } : {}),
-        ...(env.scratchObjects
-          ? {
-              GIT_OBJECT_DIRECTORY: env.scratchObjects,
-              GIT_ALTERNATE_OBJECT_DIRECTORIES: path.join(store, "objects"),
-            }
-          : {}),
-      },
-      ...(env.workTree ? { cwd: env.workTree } : {}),
-      input: input ?? "",
-      maxBuffer: 1024 * 1024 * 1024,
-      stdio: ["pipe", "pipe", "pipe"],
+  return execFileSync("git", [...CONFIG, ...args], {
+    ...gitOptions(store, env),
+    input: input ?? "",
+    maxBuffer: 1024 * 1024 * 1024,
+    stdio: ["pipe", "pipe", "pipe"],
+  }).toString("utf8");
+}
+
+/** The same, without blocking the event loop (for work beside a running agent). */
+function gitAsync(store: string, args: string[], env: GitEnv = {}): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      "git",
+      [...CONFIG, ...args],
+      { ...gitOptions(store, env), maxBuffer: 64 * 1024 * 1024 },
+      (err) => (err ? reject(err) : resolve()),
+    );
+  });
+}
+
+const CONFIG = [
+  "-c",
+  "core.autocrlf=false",
+  "-c",
+  "core.safecrlf=false",
+  "-c",
+  "core.fsmonitor=false",
+  "-c",
+  "core.symlinks=true",
+  "-c",
+  "core.fileMode=true",
+  "-c",
+  "gc.auto=0",
+];
+
+function gitOptions(store: string, env: GitEnv) {
+  return {
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      GIT_CONFIG_NOSYSTEM: "1",
+      GIT_CONFIG_GLOBAL: "/dev/null",
+      GIT_DIR: store,
+      ...(env.index ? { GIT_INDEX_FILE: env.index } : {}),
+      ...(env.workTree ? { GIT_WORK_TREE: env.workTree } : {}),
+      ...(env.scratchObjects
+        ? {
+            GIT_OBJECT_DIRECTORY: env.scratchObjects,
+            GIT_ALTERNATE_OBJECT_DIRECTORIES: path.join(store, "objects"),
+          }
+        : {}),
     },
-  ).toString("utf8");
+    ...(env.workTree ? { cwd: env.workTree } : {}),
+  };
 }
 
 /** Creates the store on first use. */
@@ -157,6 +170,19 @@ export function checkoutTree(store: string, tree: string, dir: string): void {
   try {
     git(store, ["read-tree", tree], { index });
     git(store, ["checkout-index", "-a", "-f"], { index, workTree: dir });
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** checkoutTree without blocking the event loop. */
+export async function checkoutTreeAsync(store: string, tree: string, dir: string): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  const tmp = makeTempDir("ls");
+  const index = path.join(tmp, "index");
+  try {
+    await gitAsync(store, ["read-tree", tree], { index });
+    await gitAsync(store, ["checkout-index", "-a", "-f"], { index, workTree: dir });
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

@@ -4,7 +4,15 @@ import { z } from "zod";
 import { UsageError } from "../errors.ts";
 import { makeTempDir } from "../git/temp-dirs.ts";
 import { listWorkspaceFiles } from "./file-list.ts";
-import { changedPaths, checkoutTree, hasTree, openStore, storeTree, treeFiles } from "./snapshot-store.ts";
+import {
+  changedPaths,
+  checkoutTree,
+  checkoutTreeAsync,
+  hasTree,
+  openStore,
+  storeTree,
+  treeFiles,
+} from "./snapshot-store.ts";
 import { diffTrees, type TreeDiff } from "./tree-diff.ts";
 
 /**
@@ -37,6 +45,12 @@ export function takeSnapshot(
 export function materializeSnapshot(ref: SnapshotRef, dir: string): void {
   if (typeof ref === "string") copyTree(ref, dir, listWorkspaceFiles(ref));
   else checkoutTree(ref.store, ref.tree, dir);
+}
+
+/** materializeSnapshot for work beside a running agent: does not block the event loop. */
+export async function materializeSnapshotAsync(ref: SnapshotRef, dir: string): Promise<void> {
+  if (typeof ref === "string") copyTree(ref, dir, listWorkspaceFiles(ref));
+  else await checkoutTreeAsync(ref.store, ref.tree, dir);
 }
 
 /** The snapshot's file paths, relative and sorted. */
