@@ -62,7 +62,7 @@ describe("scope and integrity of a candidate", () => {
     [
       "deletes a test file",
       (d: string) => rmSync(path.join(d, "agent-src/test/loop.test.ts")),
-      /deletes the test file agent-src\/test\/loop\.test\.ts/,
+      /changes existing tests: deletes agent-src\/test\/loop\.test\.ts/,
     ],
     [
       "skips a test",
@@ -70,7 +70,7 @@ describe("scope and integrity of a candidate", () => {
         edit(d, "agent-src/test/loop.test.ts", (s) =>
           s.replace('it("stops at the turn limit"', `${["it", "skip"].join(".")}("stops at the turn limit"`),
         ),
-      /newly skipped/,
+      /changes existing tests: modifies agent-src\/test\/loop\.test\.ts/,
     ],
     [
       "drops test cases",
@@ -78,7 +78,7 @@ describe("scope and integrity of a candidate", () => {
         edit(d, "agent-src/test/schema.test.ts", (s) =>
           s.replace(/ {2}it\("system prompt"[\s\S]*?\n {2}\}\);\n/, ""),
         ),
-      /test cases drop from 2 to 1/,
+      /changes existing tests: modifies agent-src\/test\/schema\.test\.ts/,
     ],
     [
       "adds a binary file",

@@ -23,6 +23,14 @@ export const ScopeResultSchema = z.object({
   files: z.array(z.string()),
   violations: z.array(z.string()),
   bytes: z.number(),
+  /** Escalations the user allowed (`--allow-escalation`), shown at consent. */
+  escalations: z.array(z.string()).optional(),
+  /** Changes to existing tests, snapshots or test/type configuration: a consent question. */
+  testChanges: z.array(z.string()).optional(),
+  /** Prompt (`.md`) files under agent-src the candidate changes: instructions to the model. */
+  instructionChanges: z.array(z.string()).optional(),
+  /** Best-effort review flags (text addressed to a model, shadow copies, `@ts-ignore`). */
+  flags: z.array(z.string()).optional(),
 });
 export type ScopeResult = z.infer<typeof ScopeResultSchema>;
 

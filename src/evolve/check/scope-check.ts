@@ -1,7 +1,11 @@
+import { lstatSync, realpathSync } from "node:fs";
+import path from "node:path";
 import { git } from "../../git/repo.ts";
 import type { ScopeResult } from "../../log/evolution-record.ts";
-import { checkEscalation } from "./escalation-check.ts";
-import { countMatches, isTestFile, readStagedSources, type StagedSource } from "./staged-sources.ts";
+import { checkCapabilities } from "./escalation-check.ts";
+import { injectionFlags, instructionChanges } from "./instruction-changes.ts";
+import { parseNameStatus, protectedDiff } from "./protected-files.ts";
+import { readAgentSources } from "./staged-sources.ts";
 
 export interface ScopeOptions {
   allowPaths: string[];
@@ -10,11 +14,19 @@ export interface ScopeOptions {
   taskFileNames: string[];
   /** The user consented to capability escalation (new env, network, process or limit use). */
   allowEscalation?: boolean;
+  /**
+   * The user consents to changes of existing tests, snapshots or test/type configuration
+   * (`--allow-test-changes`, or a person answering the consent prompt, or `moss apply`).
+   * Without it such a candidate is rejected.
+   */
+  allowTestChanges?: boolean;
 }
 
 /**
- * Checks a staged candidate: only allowed paths; no symlinks, binaries or oversize diffs; no
- * deleted test files, fewer test cases, or newly skipped tests; no task file names written in.
+ * Checks a staged candidate: only allowed paths; the tree on disk is exactly the tree that would
+ * be committed (no ignored files); no symlinks, binaries or oversize diffs; the capability check
+ * (AST, best effort); no task file names written in; test changes only with consent. Stages
+ * everything in `dir` (`git add -A`) first. Also returns what the user must see at consent.
  */
 export async function checkScope(
   dir: string,
@@ -24,19 +36,24 @@ export async function checkScope(
   await repo.raw(["add", "-A", "--", "."]);
   const raw = await repo.raw(["diff", "--cached", "--raw", "--no-renames", "-z", "HEAD"]);
   const numstat = await repo.raw(["diff", "--cached", "--numstat", "--no-renames", "-z", "HEAD"]);
+  const nameStatus = await repo.raw(["diff", "--cached", "--name-status", "--no-renames", "-z", "HEAD"]);
   const diff = await repo.raw(["diff", "--cached", "--no-color", "--no-ext-diff", "HEAD", "--", "agent-src"]);
   const violations: string[] = [];
   const files: string[] = [];
   const parts = raw.split("\0").filter(Boolean);
   for (let i = 0; i + 1 < parts.length; i += 2) {
-    const [, newMode, , , status] = parts[i]!.replace(/^:/, "").split(/\s+/);
+    const [, newMode] = parts[i]!.replace(/^:/, "").split(/\s+/);
     const file = parts[i + 1]!;
     files.push(file);
     if (!opts.allowPaths.some((p) => file.startsWith(p)))
       violations.push(`touches ${file}, outside ${opts.allowPaths.join(", ")}`);
     if (newMode === "120000") violations.push(`adds a symlink: ${file}`);
-    if (status === "D" && isTestFile(file)) violations.push(`deletes the test file ${file}`);
+    if (/(^|\/)\.git(ignore|attributes|modules)$/.test(file))
+      violations.push(
+        `changes ${file}: git rules inside agent-src could hide files from the commit or the diff`,
+      );
   }
+  violations.push(...(await notCommitted(dir)));
   for (const entry of numstat.split("\0").filter(Boolean)) {
     const [added, , file] = entry.split("\t");
     if (added === "-") violations.push(`binary change: ${file}`);
@@ -45,35 +62,72 @@ export async function checkScope(
   const bytes = Buffer.byteLength(diff);
   if (bytes > opts.maxPatchBytes)
     violations.push(`the diff is ${bytes} bytes, over the ${opts.maxPatchBytes}-byte cap`);
-  const sources = await readStagedSources(dir, files);
-  violations.push(...testIntegrity(sources));
-  const escalations = checkEscalation(sources);
-  violations.push(
-    ...(opts.allowEscalation ? escalations.filter((e) => !e.startsWith("escalation:")) : escalations),
-  );
+
+  const testChanges = protectedDiff(parseNameStatus(nameStatus)).changes.filter((c) => /agent-src\//.test(c));
+  if (testChanges.length > 0 && !opts.allowTestChanges)
+    violations.push(
+      `changes existing tests: ${testChanges.join("; ")} (the head's tests judge every candidate; give --allow-test-changes or answer the consent prompt to accept this)`,
+    );
+  const capabilities = await checkCapabilities(await readAgentSources(dir));
+  violations.push(...capabilities.violations);
+  if (!opts.allowEscalation) violations.push(...capabilities.escalations);
+  violations.push(...hardCodedTaskNames(diff, capabilities.newStrings, opts.taskFileNames));
+  const result: ScopeResult = {
+    passed: violations.length === 0,
+    files,
+    violations,
+    bytes,
+    escalations: opts.allowEscalation ? capabilities.escalations : [],
+    testChanges,
+    instructionChanges: instructionChanges(diff),
+    flags: [...capabilities.flags, ...injectionFlags(diff)],
+  };
+  return { result, diff };
+}
+
+/**
+ * Files in the candidate's tree that `git add -A` leaves out (ignored): the gate and the replay
+ * would run them, the commit would not hold them. The worktree's node_modules link to the home's
+ * packages is the one expected exception.
+ */
+async function notCommitted(dir: string): Promise<string[]> {
+  const repo = git(dir);
+  const list = await repo.raw([
+    "ls-files",
+    "--others",
+    "--ignored",
+    "--exclude-standard",
+    "--directory",
+    "-z",
+  ]);
+  const common = (await repo.raw(["rev-parse", "--path-format=absolute", "--git-common-dir"])).trim();
+  const homeModules = path.join(path.dirname(common), "node_modules");
+  const strays = list
+    .split("\0")
+    .filter(Boolean)
+    .filter((f) => !(f === "node_modules" && isLinkTo(path.join(dir, f), homeModules)));
+  if (strays.length === 0) return [];
+  return [
+    `ignored files in the candidate's tree would run in the gate and replay but never be committed: ${strays.slice(0, 10).join(", ")}${strays.length > 10 ? ` and ${strays.length - 10} more` : ""}`,
+  ];
+}
+
+function isLinkTo(link: string, target: string): boolean {
+  try {
+    return lstatSync(link).isSymbolicLink() && realpathSync(link) === realpathSync(target);
+  } catch {
+    return false;
+  }
+}
+
+/** Task file names written into the patch: in added lines, split across string parts, or built by code. */
+function hardCodedTaskNames(diff: string, built: string[], names: string[]): string[] {
   const added = diff
     .split("\n")
     .filter((l) => l.startsWith("+") && !l.startsWith("+++"))
     .join("\n");
-  for (const name of opts.taskFileNames) {
-    if (added.includes(name))
-      violations.push(`hard-codes the task: the patch writes in the workspace file name "${name}"`);
-  }
-  return { result: { passed: violations.length === 0, files, violations, bytes }, diff };
-}
-
-const CASE = /\b(?:it|test)(?:\.each\([^)]*\))?\s*\(/g;
-const SKIPPED = /\b(?:it|test|describe)\.(?:skip|todo|only)\b|\bx(?:it|describe)\s*\(/g;
-
-/** Test cases may not shrink and none may be skipped: HEAD against the staged text. */
-function testIntegrity(sources: StagedSource[]): string[] {
-  const problems: string[] = [];
-  for (const { path: file, before, after } of sources.filter((s) => isTestFile(s.path))) {
-    const [was, now] = [countMatches(before, CASE), countMatches(after, CASE)];
-    if (now < was) problems.push(`${file}: test cases drop from ${was} to ${now}`);
-    if (countMatches(after, SKIPPED) > countMatches(before, SKIPPED)) {
-      problems.push(`${file}: a test is newly skipped, todo or only`);
-    }
-  }
-  return problems;
+  const squashed = added.replace(/["'`+\s]|\$\{|\}/g, "");
+  return names
+    .filter((n) => added.includes(n) || squashed.includes(n) || built.some((s) => s.includes(n)))
+    .map((n) => `hard-codes the task: the patch writes in the workspace file name "${n}"`);
 }

@@ -1,29 +1,65 @@
+import { spawn } from "node:child_process";
 import { git } from "../../git/repo.ts";
 
-export const isTestFile = (file: string) => /\.(test|spec)\.[cm]?[jt]sx?$/.test(file);
-const isAgentCode = (file: string) => file.startsWith("agent-src/") && /\.[cm]?[jt]sx?$/.test(file);
+/** A test file as vitest collects it in the gate (`agent-src/**\/*.test.ts`); nothing else is one. */
+export const isTestFile = (file: string) => /\.test\.ts$/.test(file);
+/** Code under agent-src: parsed by the capability check (a `.spec.ts` is code too). */
+export const isAgentCode = (file: string) => file.startsWith("agent-src/") && /\.[cm]?[jt]sx?$/.test(file);
 
-/** A changed source file of a staged candidate: its text at HEAD and as staged ("" when absent). */
-export interface StagedSource {
-  path: string;
-  before: string;
-  after: string;
+/** The agent's code files at HEAD and as staged in `dir`, by path. */
+export interface AgentSources {
+  head: Map<string, string>;
+  staged: Map<string, string>;
 }
 
-/**
- * The HEAD and staged text of every changed file the integrity checks read (test files, and
- * code under agent-src), fetched once for all of them.
- */
-export async function readStagedSources(dir: string, files: string[]): Promise<StagedSource[]> {
-  const show = (rev: string) =>
-    git(dir)
-      .raw(["show", rev])
-      .catch(() => "");
-  return Promise.all(
-    files
-      .filter((f) => isTestFile(f) || isAgentCode(f))
-      .map(async (path) => ({ path, before: await show(`HEAD:${path}`), after: await show(`:${path}`) })),
-  );
+/** Reads every code file under agent-src at HEAD and in the index, in one `git cat-file` batch. */
+export async function readAgentSources(dir: string): Promise<AgentSources> {
+  const repo = git(dir);
+  const headList = await repo.raw(["ls-tree", "-r", "-z", "HEAD", "--", "agent-src"]);
+  const stagedList = await repo.raw(["ls-files", "-s", "-z", "--", "agent-src"]);
+  const entries = (list: string, oidAt: number) =>
+    list
+      .split("\0")
+      .filter(Boolean)
+      .map((line) => {
+        const [meta, file] = line.split("\t") as [string, string];
+        return { file, oid: meta.split(" ")[oidAt]! };
+      })
+      .filter((e) => isAgentCode(e.file));
+  const head = entries(headList, 2);
+  const staged = entries(stagedList, 1);
+  const blobs = await catBlobs(dir, [...new Set([...head, ...staged].map((e) => e.oid))]);
+  const toMap = (list: Array<{ file: string; oid: string }>) =>
+    new Map(list.map((e) => [e.file, blobs.get(e.oid) ?? ""]));
+  return { head: toMap(head), staged: toMap(staged) };
 }
 
-export const countMatches = (text: string, re: RegExp) => text.match(re)?.length ?? 0;
+/** The text of each blob, by object id. */
+function catBlobs(dir: string, oids: string[]): Promise<Map<string, string>> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("git", ["cat-file", "--batch"], { cwd: dir, stdio: ["pipe", "pipe", "ignore"] });
+    const chunks: Buffer[] = [];
+    child.stdout.on("data", (b: Buffer) => chunks.push(b));
+    child.on("error", reject);
+    child.on("close", () => {
+      const all = Buffer.concat(chunks);
+      const out = new Map<string, string>();
+      let at = 0;
+      while (at < all.length) {
+        const eol = all.indexOf(10, at);
+        if (eol < 0) break;
+        const [oid, type, size] = all.subarray(at, eol).toString("utf8").split(" ");
+        if (type === "missing" || size === undefined) {
+          at = eol + 1;
+          continue;
+        }
+        const n = Number(size);
+        out.set(oid!, all.subarray(eol + 1, eol + 1 + n).toString("utf8"));
+        at = eol + 1 + n + 1;
+      }
+      resolve(out);
+    });
+    child.stdin.on("error", () => {});
+    child.stdin.end(oids.map((o) => `${o}\n`).join(""));
+  });
+}

@@ -1,0 +1,431 @@
+import { ConstFolder, constBindings, type Node, unwrap } from "./const-fold.ts";
+
+/**
+ * What one agent source file can reach, read off its TypeScript AST. A review aid, best effort:
+ * reading source can never prove what code will do (the sandbox is the boundary). It catches
+ * the obvious and the known tricks: computed access to `process`/`globalThis`, aliases, dynamic
+ * import/require/eval/Function, the `.constructor` route to Function, names built from parts.
+ */
+export interface Finding {
+  /** Stable identity, compared between the head and the candidate (`process.env`, `eval`). */
+  key: string;
+  text: string;
+  severity: "reject" | "escalate";
+}
+
+export interface ImportUse {
+  spec: string;
+  line: number;
+}
+
+export interface LimitValue {
+  name: string;
+  /** null: set from something that is not a numeric constant. */
+  value: number | null;
+}
+
+export interface FileScan {
+  imports: ImportUse[];
+  findings: Finding[];
+  /** Every string the file builds from constants (literals, concatenations, templates, joins). */
+  strings: string[];
+  limits: LimitValue[];
+  tsNoCheck: number;
+  tsIgnore: number;
+}
+
+/** Objects that hold every global: `globalThis.process` is `process`. */
+const GLOBAL_OBJECTS = new Set(["globalThis", "global", "window", "self"]);
+/** Globals that run generated code: any use rejects. */
+const CODE_RUNNERS = new Set(["eval", "Function", "WebAssembly", "ShadowRealm", "Worker", "SharedWorker"]);
+const NETWORK = new Set(["fetch", "WebSocket", "XMLHttpRequest", "EventSource"]);
+const CAPABILITIES = new Set([...GLOBAL_OBJECTS, ...CODE_RUNNERS, ...NETWORK, "process", "require"]);
+
+const PROCESS_REJECTED = new Set([
+  "binding",
+  "_linkedBinding",
+  "dlopen",
+  "getBuiltinModule",
+  "mainModule",
+  "moduleLoadList",
+  "reallyExit",
+  "execve",
+  "setuid",
+  "setgid",
+  "seteuid",
+  "setegid",
+  "setgroups",
+  "initgroups",
+  "_debugProcess",
+]);
+const PROCESS_OK = new Set([
+  "stdin",
+  "stdout",
+  "stderr",
+  "cwd",
+  "exit",
+  "exitCode",
+  "pid",
+  "platform",
+  "arch",
+  "version",
+  "versions",
+  "nextTick",
+  "hrtime",
+  "memoryUsage",
+  "uptime",
+  "on",
+  "once",
+  "off",
+  "removeListener",
+  "emitWarning",
+]);
+const PROCESS_WHAT: Record<string, string> = {
+  env: "reads environment variables",
+  chdir: "changes the working directory",
+  kill: "signals processes",
+  argv: "reads the command line (test-runner detection)",
+  execArgv: "reads the command line (test-runner detection)",
+};
+
+/** Binding/property names read as limits of the agent's own (`maxTurns`, `DEFAULT_LIMIT`). */
+const LIMIT_NAME = /limit|max|timeout|budget|wallclock|turns/i;
+/** Keys under which a node holds only TypeScript types, erased at run time. */
+const TYPE_KEYS = new Set([
+  "typeAnnotation",
+  "returnType",
+  "typeParameters",
+  "typeArguments",
+  "superTypeArguments",
+  "implements",
+]);
+const TYPE_NODES = new Set([
+  "TSTypeAliasDeclaration",
+  "TSInterfaceDeclaration",
+  "TSDeclareFunction",
+  "TSImportType",
+  "TSTypeQuery",
+]);
+const COMPARISON = new Set(["===", "!==", "==", "!=", "instanceof"]);
+const WRAPPERS = new Set([
+  "ParenthesizedExpression",
+  "TSAsExpression",
+  "TSSatisfiesExpression",
+  "TSNonNullExpression",
+  "TSTypeAssertion",
+  "TSInstantiationExpression",
+  "ChainExpression",
+]);
+
+interface Frame {
+  node: Node;
+  parent: Frame | null;
+  key: string;
+  /** Inside a binding pattern: identifiers here declare names. */
+  binding: boolean;
+}
+
+/** Scans one parsed file (`program` from oxc-parser, `comments` their texts). */
+export function scanProgram(text: string, program: Node, comments: string[]): FileScan {
+  const scan: FileScan = { imports: [], findings: [], strings: [], limits: [], tsNoCheck: 0, tsIgnore: 0 };
+  for (const c of comments) {
+    if (/@ts-nocheck/.test(c)) scan.tsNoCheck++;
+    if (/@ts-(ignore|expect-error)/.test(c)) scan.tsIgnore++;
+  }
+  const folder = new ConstFolder(constBindings(program));
+  const lineOf = (pos: number) => text.slice(0, pos).split("\n").length;
+  const strings = new Set<string>();
+  const stack: Frame[] = [{ node: program, parent: null, key: "", binding: false }];
+  while (stack.length) {
+    const frame = stack.pop()!;
+    const n = frame.node;
+    if (TYPE_NODES.has(n.type)) continue;
+    const folded = foldsToString(n) ? folder.string(n) : undefined;
+    if (folded !== undefined) strings.add(folded);
+    if (visit(frame, scan, folder, lineOf)) continue;
+    for (const key of Object.keys(n)) {
+      if (TYPE_KEYS.has(key)) continue;
+      const child = n[key];
+      const binding = bindingChild(frame, key);
+      if (Array.isArray(child)) {
+        for (let i = child.length - 1; i >= 0; i--)
+          if (child[i] && typeof child[i].type === "string")
+            stack.push({ node: child[i], parent: frame, key, binding });
+      } else if (child && typeof child === "object" && typeof child.type === "string") {
+        stack.push({ node: child, parent: frame, key, binding });
+      }
+    }
+  }
+  scan.strings = [...strings];
+  return scan;
+}
+
+const foldsToString = (n: Node) =>
+  (n.type === "Literal" && typeof n.value === "string") ||
+  n.type === "TemplateLiteral" ||
+  (n.type === "BinaryExpression" && n.operator === "+") ||
+  n.type === "CallExpression";
+
+function reject(scan: FileScan, key: string, text: string) {
+  scan.findings.push({ key, text, severity: "reject" });
+}
+function escalate(scan: FileScan, key: string, text: string) {
+  scan.findings.push({ key, text, severity: "escalate" });
+}
+
+/** Whether `key` of the frame's node holds a binding pattern (names being declared). */
+function bindingChild(frame: Frame, key: string): boolean {
+  const t = frame.node.type;
+  if (frame.binding) {
+    if (t === "AssignmentPattern") return key === "left";
+    if (t === "Property") return key === "value";
+    return !(frame.node.computed && key === "key");
+  }
+  if (t === "VariableDeclarator") return key === "id";
+  if (/Function/.test(t)) return key === "params" || key === "id";
+  if (t === "ClassDeclaration" || t === "ClassExpression") return key === "id";
+  if (t === "CatchClause") return key === "param";
+  return /^Import(Default|Namespace)?Specifier$/.test(t) && key === "local";
+}
+
+/** The frame above `f`, skipping parentheses and type assertions around an expression. */
+function effectiveParent(f: Frame): Frame | null {
+  let p = f.parent;
+  while (p && WRAPPERS.has(p.node.type)) p = p.parent;
+  return p;
+}
+
+/** The child of `p` on the path to `f` (through wrappers): its key in `p`. */
+function keyIn(f: Frame, p: Frame): string {
+  let c = f;
+  while (c.parent && c.parent !== p) c = c.parent;
+  return c.key;
+}
+
+/** A non-reference identifier position: property names, labels, import/export names. */
+function isNameOnly(f: Frame): boolean {
+  const p = f.parent;
+  if (!p) return false;
+  const t = p.node.type;
+  if (t === "MemberExpression") return f.key === "property" && !p.node.computed;
+  if (["Property", "MethodDefinition", "PropertyDefinition", "AccessorProperty"].includes(t))
+    return f.key === "key" && !p.node.computed;
+  if (["LabeledStatement", "BreakStatement", "ContinueStatement"].includes(t)) return f.key === "label";
+  if (t === "ImportSpecifier") return f.key === "imported";
+  if (t === "ExportSpecifier" || t === "ExportAllDeclaration") return f.key === "exported";
+  return ["MetaProperty", "TSEnumMember", "TSModuleDeclaration", "ImportAttribute"].includes(t);
+}
+
+/**
+ * The global capability an expression names (`process`, `eval`, `fetch`, ...), seeing through
+ * `globalThis.x`, `globalThis["x"]` and names built from constant parts; undefined otherwise.
+ */
+function capabilityOf(node: Node, folder: ConstFolder): string | undefined {
+  const n = unwrap(node);
+  if (n?.type === "Identifier") return CAPABILITIES.has(n.name) ? n.name : undefined;
+  if (n?.type !== "MemberExpression") return undefined;
+  const base = capabilityOf(n.object, folder);
+  if (!base || !GLOBAL_OBJECTS.has(base)) return undefined;
+  const name = n.computed ? folder.string(n.property) : n.property.name;
+  return name && CAPABILITIES.has(name) ? name : undefined;
+}
+
+/** Handles one node; true when its children need no further walk. */
+function visit(f: Frame, scan: FileScan, folder: ConstFolder, lineOf: (pos: number) => number): boolean {
+  const n = f.node;
+  switch (n.type) {
+    case "ImportDeclaration":
+    case "ExportAllDeclaration":
+    case "ExportNamedDeclaration":
+      if (n.source) scan.imports.push({ spec: String(n.source.value), line: lineOf(n.start) });
+      return false;
+    case "TSImportEqualsDeclaration":
+      if (n.moduleReference?.type === "TSExternalModuleReference")
+        scan.imports.push({ spec: String(n.moduleReference.expression.value), line: lineOf(n.start) });
+      return true;
+    case "ImportExpression":
+      dynamicImport(scan, folder, n.source, lineOf(n.start), "import()");
+      return false;
+    case "MetaProperty":
+      return true;
+    case "Identifier":
+      if (isNameOnly(f)) return true;
+      if (f.binding) {
+        if (CAPABILITIES.has(n.name)) reject(scan, `rebind:${n.name}`, `declares its own "${n.name}"`);
+        return true;
+      }
+      break;
+  }
+  if (n.type === "MemberExpression") {
+    const meta = unwrap(n.object);
+    if (meta?.type === "MetaProperty" && !n.computed && /^(env|vitest|hot)$/.test(n.property.name))
+      escalate(
+        scan,
+        `import.meta.${n.property.name}`,
+        `detects the test runner (import.meta.${n.property.name})`,
+      );
+    const prop = n.computed ? folder.string(n.property) : n.property.name;
+    if (prop === "constructor") constructorUse(f, scan);
+    if (n.computed) {
+      // Legitimate code never needs `process[k]` or `globalThis[k]`; a constant key is no excuse.
+      const base = capabilityOf(n.object, folder);
+      if (base && (GLOBAL_OBJECTS.has(base) || base === "process"))
+        reject(
+          scan,
+          `computed:${base}`,
+          `computed property access on ${base}${prop ? ` (["${prop.slice(0, 40)}"])` : ""}`,
+        );
+    }
+  }
+  if (n.type === "Identifier" || n.type === "MemberExpression") {
+    const cap = capabilityOf(n, folder);
+    if (cap) {
+      capabilityUse(cap, f, scan, folder);
+      return true;
+    }
+  }
+  if (
+    n.type === "CallExpression" &&
+    unwrap(n.callee)?.type === "Identifier" &&
+    unwrap(n.callee).name === "require"
+  )
+    dynamicImport(scan, folder, n.arguments[0], lineOf(n.start), "require()");
+  if (
+    n.type === "BinaryExpression" &&
+    SCALING.has(n.operator) &&
+    (isLimitsMember(n.left) || isLimitsMember(n.right))
+  )
+    escalate(scan, "limits:scaled", "scales the limits it was given (limits.x * n)");
+  if (n.type === "AssignmentExpression" && (isLimitsMember(n.left) || isLimitsObject(n.left)))
+    escalate(scan, "limits:rewritten", "rewrites the limits it was given");
+  limitOf(f, scan, folder);
+  return false;
+}
+
+const SCALING = new Set(["*", "+", "**", "<<", "/"]);
+/** `limits` or `x.limits`: the limits object the harness hands the agent. */
+function isLimitsObject(node: Node): boolean {
+  const n = unwrap(node);
+  return (
+    (n?.type === "Identifier" && n.name === "limits") ||
+    (n?.type === "MemberExpression" && !n.computed && n.property.name === "limits")
+  );
+}
+const isLimitsMember = (node: Node) => {
+  const n = unwrap(node);
+  return n?.type === "MemberExpression" && isLimitsObject(n.object);
+};
+
+function dynamicImport(scan: FileScan, folder: ConstFolder, arg: Node, line: number, how: string) {
+  const a = unwrap(arg);
+  const literal =
+    (a?.type === "Literal" && typeof a.value === "string") ||
+    (a?.type === "TemplateLiteral" && a.expressions.length === 0);
+  if (literal) {
+    scan.imports.push({ spec: folder.string(a)!, line });
+    return;
+  }
+  const guess = folder.string(a);
+  reject(
+    scan,
+    "dynamic-import",
+    `loads a module by computed name with ${how}${guess ? ` (it folds to "${guess.slice(0, 60)}")` : ""}`,
+  );
+}
+
+/** A use of a global capability, judged by where it stands. */
+function capabilityUse(cap: string, f: Frame, scan: FileScan, folder: ConstFolder) {
+  const p = effectiveParent(f);
+  const role = p ? keyIn(f, p) : "";
+  const pt = p?.node.type;
+  if (pt === "UnaryExpression" && p!.node.operator === "typeof") return;
+  if (pt === "BinaryExpression" && COMPARISON.has(p!.node.operator)) return;
+  if (CODE_RUNNERS.has(cap)) {
+    reject(
+      scan,
+      cap,
+      cap === "Worker" ? "starts a Worker (eval: true runs generated code)" : `uses ${cap} (generated code)`,
+    );
+    return;
+  }
+  const called = (pt === "CallExpression" || pt === "NewExpression") && role === "callee";
+  if (NETWORK.has(cap)) {
+    if (called) escalate(scan, `network:${cap}`, `adds network code (${cap})`);
+    else reject(scan, `alias:${cap}`, `uses ${cap} as a value (an alias hides the network call)`);
+    return;
+  }
+  if (cap === "require") {
+    if (!(pt === "CallExpression" && role === "callee"))
+      reject(scan, "alias:require", "uses require as a value (loads modules by computed name)");
+    return;
+  }
+  if (pt === "MemberExpression" && role === "object") {
+    const m = p!.node;
+    // Computed access on process or a global object is rejected where the member is visited.
+    if (cap === "process" && !m.computed) processMember(m.property.name, scan);
+    if (GLOBAL_OBJECTS.has(cap) || m.computed || cap === "process") return;
+    reject(scan, `alias:${cap}`, `uses ${cap}.${m.property.name} (an alias hides what it reaches)`);
+    return;
+  }
+  reject(
+    scan,
+    `alias:${cap}`,
+    `uses ${cap} as a value (an alias, destructuring or argument hides what it reaches)`,
+  );
+}
+
+function processMember(name: string, scan: FileScan) {
+  if (PROCESS_REJECTED.has(name))
+    reject(scan, `process.${name}`, `uses process.${name} (native code or internals)`);
+  else if (!PROCESS_OK.has(name))
+    escalate(scan, `process.${name}`, PROCESS_WHAT[name] ?? `uses process.${name}`);
+}
+
+/** `f.constructor` may be read for its name or compared; calling or keeping it reaches Function. */
+function constructorUse(f: Frame, scan: FileScan) {
+  const p = effectiveParent(f);
+  if (
+    p?.node.type === "MemberExpression" &&
+    keyIn(f, p) === "object" &&
+    !p.node.computed &&
+    p.node.property.name === "name"
+  )
+    return;
+  if (p?.node.type === "BinaryExpression" && COMPARISON.has(p.node.operator)) return;
+  reject(scan, "constructor", "reaches a function's constructor (the Function-constructor route to eval)");
+}
+
+/** Records a numeric limit set by a declaration, property, default or assignment. */
+function limitOf(f: Frame, scan: FileScan, folder: ConstFolder) {
+  const n = f.node;
+  let name: string | undefined;
+  let value: Node;
+  if (n.type === "VariableDeclarator" && n.id.type === "Identifier" && n.init)
+    [name, value] = [n.id.name, n.init];
+  else if ((n.type === "Property" || n.type === "PropertyDefinition") && !n.computed && n.value) {
+    name = n.key.name ?? (typeof n.key.value === "string" ? n.key.value : undefined);
+    value = n.value;
+    if (value.type === "AssignmentPattern") value = value.right;
+  } else if (n.type === "AssignmentPattern" && n.left.type === "Identifier")
+    [name, value] = [n.left.name, n.right];
+  else if (n.type === "AssignmentExpression") {
+    const l = unwrap(n.left);
+    name =
+      l.type === "Identifier"
+        ? l.name
+        : l.type === "MemberExpression" && !l.computed
+          ? l.property.name
+          : undefined;
+    value = n.operator === "=" ? n.right : null;
+  }
+  if (
+    !name ||
+    !LIMIT_NAME.test(name) ||
+    value?.type === "ObjectExpression" ||
+    value?.type === "ArrowFunctionExpression"
+  )
+    return;
+  if (value?.type === "FunctionExpression" || value?.type === "ObjectPattern") return;
+  const v = value ? folder.fold(value) : undefined;
+  scan.limits.push({ name, value: typeof v === "number" ? v : null });
+}
