@@ -5,6 +5,7 @@ import type { Depth } from "../evolve/propose/patcher-schemas.ts";
 import { runTask } from "../run/run-task.ts";
 import { errChalk } from "./color.ts";
 import { colorDiff } from "./format.ts";
+import { formatReviewNotes } from "./review-notes.ts";
 import type { EvolutionSummary, EvolveHook } from "./run-command.ts";
 import { printSummary } from "./run-summary.ts";
 import { sanitize } from "./sanitize.ts";
@@ -20,9 +21,10 @@ export interface EvolveFlags {
 export function consentFor(yes: boolean): Consent | null {
   if (yes) return async () => true;
   if (!process.stdin.isTTY || !process.stderr.isTTY) return null;
-  return async ({ diff, before, after }) => {
+  return async ({ diff, before, after, scope, gate }) => {
+    const notes = formatReviewNotes(scope, gate, diff);
     process.stderr.write(
-      `\n${colorDiff(diff.trimEnd())}\n\nscore on the failed task: ${before} -> ${after.join(", ")}\n`,
+      `\n${colorDiff(diff.trimEnd())}\n\n${notes ? `${notes}\n\n` : ""}score on the failed task: ${before} -> ${after.join(", ")}\n`,
     );
     const rl = createInterface({ input: process.stdin, output: process.stderr });
     const answer = await rl.question("Promote this change to the agent? [y/N] ");
@@ -60,6 +62,8 @@ export function makeEvolveHook(flags: EvolveFlags): EvolveHook {
       models,
       depth: flags.depth,
       consent: consentFor(flags.yes),
+      // Without --yes a person decides (the prompt, or `moss apply` of a pending candidate).
+      personConsents: !flags.yes,
       ...(flags.patcherCmd ? { patcherCmd: flags.patcherCmd } : {}),
       ...(flags.trials ? { trials: flags.trials } : {}),
       signal,

@@ -5,6 +5,7 @@ import type { EvolutionRecord } from "../log/evolution-record.ts";
 import { colorDiff, fmtTokens, fmtUsd } from "./format.ts";
 import { resolveHome } from "./home.ts";
 import { safeJson, sanitize } from "./sanitize.ts";
+import { formatReviewNotes } from "./review-notes.ts";
 
 const VERDICT_COLOR: Record<EvolutionRecord["verdict"], (s: string) => string> = {
   accepted: chalk.green,
@@ -99,6 +100,8 @@ function printRecord(r: EvolutionRecord, commit: string | null, withDiff: boolea
     console.log(
       `\n${chalk.bold("Scope")}: ${sanitize(`${r.scope.passed ? "ok" : r.scope.violations.join("; ")} (${r.scope.files.join(", ")})`)}`,
     );
+  const notes = formatReviewNotes(r.scope, r.gate, r.diff);
+  if (notes) console.log(`\n${notes}`);
   if (r.gate) {
     console.log(
       `\n${chalk.bold("Gate")}: ${r.gate.passed ? chalk.green("passed") : chalk.red("failed")} — ${sanitize(r.gate.summary)} (${r.gate.ms} ms)`,

@@ -28,6 +28,7 @@ export interface RunFlags {
   patcherCmd?: string;
   yes?: boolean;
   allowEscalation?: boolean;
+  allowTestChanges?: boolean;
   trials?: string;
   taskFile?: string;
   model?: string;
@@ -68,6 +69,10 @@ export function registerRun(program: Command, makeHook: (flags: RunFlags) => Evo
       "--allow-escalation",
       "consent to patches that add env, network or process access or raise the agent's limits",
     )
+    .option(
+      "--allow-test-changes",
+      "with --yes: consent to patches that change existing tests, snapshots or test/type config",
+    )
     .action(async (taskArg: string | undefined, flags: RunFlags, cmd: Command) => {
       const task = readTask(taskArg, flags.taskFile);
       const home = await resolveHome(cmd.optsWithGlobals().home);
@@ -93,6 +98,7 @@ export function registerRun(program: Command, makeHook: (flags: RunFlags) => Evo
         overrides: (raw) => {
           if (flags.threshold !== undefined) raw.threshold = numberFlag("--threshold", flags.threshold);
           if (flags.allowEscalation) raw.evolve = { ...(raw.evolve as object), allowEscalation: true };
+          if (flags.allowTestChanges) raw.evolve = { ...(raw.evolve as object), allowTestChanges: true };
           if (flags.maxTurns !== undefined) {
             raw.limits = { ...(raw.limits as object), maxTurns: numberFlag("--max-turns", flags.maxTurns) };
           }

@@ -140,6 +140,8 @@ export const ConfigSchema = z
           .default([]),
         /** Network for the external patcher; off by default (a CLI that calls an API needs it). */
         patcherNetwork: z.boolean().default(false),
+        /** Consent to patches that change existing tests, snapshots or test/type configuration. */
+        allowTestChanges: z.boolean().default(false),
       })
       .strict()
       .prefault({}),

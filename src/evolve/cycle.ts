@@ -2,7 +2,7 @@ import type { Config } from "../config/config-schema.ts";
 import { assertAgentSrcClean, headBranch, readRef } from "../git/ratchet.ts";
 import { createWorktree } from "../git/worktree.ts";
 import { appendRecord } from "../log/evolution-log.ts";
-import type { EvolutionRecord } from "../log/evolution-record.ts";
+import type { EvolutionRecord, GateResult, ScopeResult } from "../log/evolution-record.ts";
 import { withHomeLock } from "../log/home-lock.ts";
 import type { ModelRegistry } from "../models/model-registry.ts";
 import type { RunRecord } from "../run/run-record.ts";
@@ -20,7 +20,14 @@ import { DEPTHS, type Depth, type Diagnosis } from "./propose/patcher-schemas.ts
 import { proposeCandidate } from "./propose/propose-candidate.ts";
 import { meterUsage } from "./usage-meter.ts";
 
-export type Consent = (summary: { diff: string; before: number; after: number[] }) => Promise<boolean>;
+/** What the user decides on: the diff, the scores, and the scope's review notes (test and instruction changes, flags). */
+export type Consent = (summary: {
+  diff: string;
+  before: number;
+  after: number[];
+  scope?: ScopeResult | null;
+  gate?: GateResult | null;
+}) => Promise<boolean>;
 
 export interface EvolveInput {
   home: string;
@@ -32,6 +39,11 @@ export interface EvolveInput {
   trials?: number;
   /** Decides promotion; null means nobody can be asked: the candidate is kept as pending. */
   consent: Consent | null;
+  /**
+   * A person decides on this cycle's candidates (a consent prompt, or `moss apply` of a pending
+   * one), so changes to existing tests reach them instead of being rejected outright.
+   */
+  personConsents?: boolean;
   patcherCmd?: string;
   signal?: AbortSignal;
   say?: (line: string) => void;
@@ -58,7 +70,9 @@ export async function evolve(input: EvolveInput): Promise<EvolveOutcome> {
   const parent = await readRef(home, branch);
   const evidence = buildEvidence(home, run);
   const source = agentSourceListing(home);
-  const policy = candidatePolicy(config, input.sandbox, taskFileNames(run.snapshot));
+  const policy = candidatePolicy(config, input.sandbox, taskFileNames(run.snapshot), {
+    testChanges: input.personConsents,
+  });
   const outcome: EvolveOutcome = { records: [], accepted: null, pending: null };
   const feedback: string[] = [];
   const modelNames = {
@@ -174,7 +188,13 @@ export async function evolve(input: EvolveInput): Promise<EvolveOutcome> {
 
       // land
       const decision = input.consent
-        ? await input.consent({ diff: draft.diff, before: run.score, after })
+        ? await input.consent({
+            diff: draft.diff,
+            before: run.score,
+            after,
+            scope: draft.scope,
+            gate: draft.gate,
+          })
         : null;
       if (decision === false) {
         await log("declined", "the user declined the candidate");

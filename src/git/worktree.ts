@@ -12,10 +12,15 @@ export interface Worktree {
  * A detached worktree of `commit`, outside the home folder (so vitest never collects it twice),
  * with the home's node_modules linked in before any test run.
  */
-export async function createWorktree(home: string, commit: string): Promise<Worktree> {
+export async function createWorktree(
+  home: string,
+  commit: string,
+  opts: { checkout?: boolean } = {},
+): Promise<Worktree> {
   const dir = makeTempDir("wt");
   rmSync(dir, { recursive: true, force: true });
-  await git(home).raw(["worktree", "add", "--detach", "--quiet", dir, commit]);
+  const noCheckout = opts.checkout === false ? ["--no-checkout"] : [];
+  await git(home).raw(["worktree", "add", "--detach", "--quiet", ...noCheckout, dir, commit]);
   const modules = path.join(home, "node_modules");
   if (existsSync(modules)) symlinkSync(realpathSync(modules), path.join(dir, "node_modules"));
   return {
@@ -29,6 +34,21 @@ export async function createWorktree(home: string, commit: string): Promise<Work
         .catch(() => {});
     },
   };
+}
+
+/**
+ * A fresh worktree holding exactly `tree` (a tree object of the repository `repoDir` belongs to),
+ * its HEAD at `repoDir`'s HEAD: what a commit of that tree would hold, and nothing else on disk
+ * (no ignored or untracked files), with the home's node_modules linked in.
+ */
+export async function createTreeWorktree(repoDir: string, tree: string): Promise<Worktree> {
+  const common = (await git(repoDir).raw(["rev-parse", "--path-format=absolute", "--git-common-dir"])).trim();
+  const home = path.dirname(common);
+  const head = (await git(repoDir).revparse(["HEAD"])).trim();
+  const wt = await createWorktree(home, head, { checkout: false });
+  await git(wt.dir).raw(["read-tree", tree]);
+  await git(wt.dir).raw(["checkout-index", "--all", "--force"]);
+  return wt;
 }
 
 /** Removes worktrees of this home left by moss processes that are gone. */

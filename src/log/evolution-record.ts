@@ -15,6 +15,8 @@ export const GateResultSchema = z.object({
   tests: z.array(TestResultSchema),
   summary: z.string(),
   ms: z.number(),
+  /** With test changes allowed: the same gate with the head's tests and configs put back. */
+  headTests: z.object({ passed: z.boolean(), summary: z.string() }).optional(),
 });
 export type GateResult = z.infer<typeof GateResultSchema>;
 

@@ -11,11 +11,17 @@ export interface CandidatePolicy {
   sandbox: SandboxLimits | null;
 }
 
-/** The policy for a home's config; `taskFileNames` are the triggering workspace's specific names. */
+/**
+ * The policy for a home's config; `taskFileNames` are the triggering workspace's specific names.
+ * `consent.testChanges`: a person will see and decide on changes to existing tests (a consent
+ * prompt, `moss apply`, a rollback they asked for); otherwise only `evolve.allowTestChanges`
+ * (`--allow-test-changes`) lets such a candidate through.
+ */
 export function candidatePolicy(
   config: Config,
   sandbox: SandboxLimits | null,
   taskFileNames: string[] = [],
+  consent: { testChanges?: boolean } = {},
 ): CandidatePolicy {
   return {
     scope: {
@@ -23,6 +29,7 @@ export function candidatePolicy(
       maxPatchBytes: config.evolve.maxPatchBytes,
       taskFileNames,
       allowEscalation: config.evolve.allowEscalation,
+      allowTestChanges: config.evolve.allowTestChanges || Boolean(consent.testChanges),
     },
     gateTimeoutMs: config.evolve.gateTimeoutMs,
     sandbox,
@@ -43,7 +50,9 @@ export async function checkCandidate(dir: string, policy: CandidatePolicy): Prom
   const scoped = await checkScope(dir, policy.scope);
   if (!scoped.result.passed)
     return { scope: scoped.result, diff: scoped.diff, gate: null, failure: scopeFailure(scoped.result) };
-  const gate = await runGate(dir, policy.gateTimeoutMs, policy.sandbox);
+  const gate = await runGate(dir, policy.gateTimeoutMs, policy.sandbox, {
+    allowTestChanges: Boolean(policy.scope.allowTestChanges),
+  });
   return { scope: scoped.result, diff: scoped.diff, gate, failure: gate.passed ? null : gateFailure(gate) };
 }
 

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, realpathSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { makeTempDir } from "../../git/temp-dirs.ts";
 import type { GateResult, TestResult } from "../../log/evolution-record.ts";
@@ -7,21 +7,52 @@ import type { SandboxLimits } from "../../sandbox/limits.ts";
 import { runSandboxed } from "../../sandbox/run-sandboxed.ts";
 import { makeReadableForSandbox } from "../../sandbox/sandbox.ts";
 import { normalize } from "../propose/evidence.ts";
+import { buildGateTree } from "./gate-tree.ts";
 
 /**
- * The gate: typecheck agent-src and run the agent's vitest tests in `dir` (a worktree with
- * node_modules linked). Passes only when the typecheck is clean and every test passes.
+ * The gate, structural: typecheck and the agent's vitest tests run on a fresh worktree of the
+ * candidate's staged tree (exactly what would be committed), with the head's tests, snapshots
+ * and test/type configuration put back unchanged; the candidate's new tests run too. When the
+ * user allows test changes (`allowTestChanges`), the candidate's own versions decide and the
+ * head's are run as well, for the user to see (`headTests`). `dir` must have the candidate
+ * staged. Passes only when the typecheck is clean and every test passes.
  */
 export async function runGate(
   dir: string,
   timeoutMs: number,
   sandbox: SandboxLimits | null = null,
+  opts: { allowTestChanges?: boolean } = {},
 ): Promise<GateResult> {
+  const t0 = Date.now();
+  const tree = await buildGateTree(dir);
+  try {
+    if (tree.protected.changes.length === 0) return await runGateIn(tree.dir, timeoutMs, sandbox);
+    if (!opts.allowTestChanges) {
+      await tree.useHeadFiles();
+      const r = await runGateIn(tree.dir, timeoutMs, sandbox);
+      return { ...r, summary: `with the head's tests and configs: ${r.summary}`, ms: Date.now() - t0 };
+    }
+    const own = await runGateIn(tree.dir, timeoutMs, sandbox);
+    await tree.useHeadFiles();
+    const head = await runGateIn(tree.dir, timeoutMs, sandbox);
+    return { ...own, headTests: { passed: head.passed, summary: head.summary }, ms: Date.now() - t0 };
+  } finally {
+    await tree.remove();
+  }
+}
+
+/** Which files vitest collects in the gate: the same rule the scope check calls a test file. */
+const GATE_VITEST_CONFIG = `export default { test: { include: ["agent-src/**/*.test.ts"], testTimeout: 60000, hookTimeout: 60000, isolate: true } };\n`;
+
+/** Typecheck and tests in `dir` as it is on disk. */
+async function runGateIn(dir: string, timeoutMs: number, sandbox: SandboxLimits | null): Promise<GateResult> {
   const t0 = Date.now();
   const tsc = path.join(dir, "node_modules", "typescript", "bin", "tsc");
   const vitest = path.join(dir, "node_modules", "vitest", "vitest.mjs");
   const out = makeTempDir("gate");
   const report = path.join(out, "report.json");
+  const vitestConfig = path.join(out, "vitest.gate.config.mjs");
+  writeFileSync(vitestConfig, GATE_VITEST_CONFIG);
   // In the sandbox the worktree is read-only and only the report folder is writable.
   if (sandbox) makeReadableForSandbox(dir);
   const run = (args: string[]) =>
@@ -47,6 +78,8 @@ export async function runGate(
         "agent-src",
         "--root",
         dir,
+        "--config",
+        vitestConfig,
         "--configLoader=runner",
         "--pool=threads",
         "--reporter=json",

@@ -48,7 +48,7 @@ export async function checkScope(
     if (!opts.allowPaths.some((p) => file.startsWith(p)))
       violations.push(`touches ${file}, outside ${opts.allowPaths.join(", ")}`);
     if (newMode === "120000") violations.push(`adds a symlink: ${file}`);
-    if (/(^|\/)\.git(ignore|attributes|modules)$/.test(file))
+    if (/^agent-src\/(.*\/)?\.git(ignore|attributes|modules)$/.test(file))
       violations.push(
         `changes ${file}: git rules inside agent-src could hide files from the commit or the diff`,
       );

@@ -27,7 +27,8 @@ export async function applyPending(
   const t0 = Date.now();
   const wt = await createWorktree(home, head);
   try {
-    const policy = candidatePolicy(config, sandbox);
+    // `moss apply <id>` is the user's consent, test changes included (shown by `moss log <id>`).
+    const policy = candidatePolicy(config, sandbox, [], { testChanges: true });
     const problem = await applyDiff(wt.dir, pending.diff);
     const checked = problem ? null : await checkCandidate(wt.dir, policy);
     const passed = checked !== null && checked.failure === null;

@@ -47,7 +47,8 @@ export async function rollback(
       "--",
       "agent-src",
     ]);
-    const gate = await runGate(wt.dir, config.evolve.gateTimeoutMs, sandbox);
+    // The user asked for this state, tests included: its own tests judge it.
+    const gate = await runGate(wt.dir, config.evolve.gateTimeoutMs, sandbox, { allowTestChanges: true });
     const draft = recordDraft({
       kind: "rollback",
       rationale: `roll agent-src back to ${target.slice(0, 10)} (${rev})`,
@@ -72,7 +73,7 @@ export async function rollback(
       draft,
       subject: `moss: roll agent-src back to ${target.slice(0, 10)}`,
       trailers: { "Moss-Verdict": "accepted", "Moss-Rollback": target },
-      policy: candidatePolicy(config, sandbox),
+      policy: candidatePolicy(config, sandbox, [], { testChanges: true }),
     });
     if (!result.ok) throw new Error(`rollback not landed: ${result.reason}`);
     return { commit: result.commit, record: result.record, target };

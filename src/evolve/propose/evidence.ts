@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import type { RunRecord } from "../../run/run-record.ts";
 import { runsDir } from "../../run/run-record.ts";
+import { asUntrustedData } from "./untrusted-data.ts";
 
 /** The parts of a failed attempt the evidence shows (a run record, or a suite trial's). */
 export type EvidenceSource = Pick<
@@ -44,11 +45,11 @@ export function buildEvidence(
     `## Outcome\nscore ${record.score} (threshold ${record.threshold}); the agent ended with ${record.exitReason}${
       record.detail ? ` (${normalize(record.detail)})` : ""
     } after ${record.turns} turns\n${record.rationale.map((r) => `- ${normalize(r)}`).join("\n")}`,
-    `## What the agent did\n${steps.join("\n") || "(no tool calls)"}`,
+    `## What the agent did\n${asUntrustedData("The agent's transcript", steps.join("\n") || "(no tool calls)")}`,
     record.check
-      ? `## Check \`${record.check}\` output (tail)\n${normalize(record.checkOutputTail).slice(-4000)}`
+      ? `## Check \`${record.check}\` output (tail)\n${asUntrustedData("The check's output", normalize(record.checkOutputTail).slice(-4000))}`
       : "",
-    `## Diff the attempt made\n${record.diff || "(none)"}`,
+    `## Diff the attempt made\n${asUntrustedData("The attempt's diff", record.diff || "(none)")}`,
   ]
     .filter(Boolean)
     .join("\n\n");
@@ -73,7 +74,7 @@ export function agentSourceListing(agentDir: string): string {
     }
   };
   walk(path.join(agentDir, "agent-src"));
-  return `## The agent's source (agent-src/)\n${out.join("\n\n")}`;
+  return `## The agent's source (agent-src/)\n${asUntrustedData("The agent's source, comments and prompts included", out.join("\n\n"))}`;
 }
 
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n)} […${s.length - n} more]` : s);

@@ -59,7 +59,9 @@ export async function scanFiles(
     },
   );
   if (typeof parsed === "string" || parsed.length !== files.length)
-    return files.map(() => ({ error: typeof parsed === "string" ? parsed : "the capability analysis lost files" }));
+    return files.map(() => ({
+      error: typeof parsed === "string" ? parsed : "the capability analysis lost files",
+    }));
   return parsed.map((p, i) => {
     if (p.errors.length > 0) return { error: `does not parse: ${p.errors[0]!.slice(0, 200)}` };
     try {
