@@ -30,6 +30,7 @@ export function candidatePolicy(
       taskFileNames,
       allowEscalation: config.evolve.allowEscalation,
       allowTestChanges: config.evolve.allowTestChanges || Boolean(consent.testChanges),
+      reviewedByPerson: Boolean(consent.testChanges),
     },
     gateTimeoutMs: config.evolve.gateTimeoutMs,
     sandbox,

@@ -2,14 +2,15 @@
  * Class 8 of the threat model: text a candidate plants for a model to read later. Prompt `.md`
  * files under agent-src are instructions to the executor, so a change to them is shown to the
  * user as an instruction change; lines that address a model ("ignore previous instructions",
- * "patcher", "dump the environment") are flagged wherever they are added. Best effort: a flag
- * is a prompt for the user's eyes, never a verdict.
+ * "note to the patcher:", "dump the environment") are flagged wherever they are added. Best
+ * effort: a flag is for the user's eyes; only without a person to read it (`--yes`) does the
+ * scope check reject the candidate instead.
  */
 
 export const isInstructionFile = (file: string) => file.startsWith("agent-src/") && /\.md$/i.test(file);
 
 const ADDRESSED_TO_A_MODEL =
-  /ignore (all |any |the )?(previous|prior|above|earlier|preceding)|disregard (all |any |the )?(previous|prior|above|instructions)|system prompt|\bpatcher\b|\b(dump|print|show|list|send|upload|exfiltrate)\b[^\n]{0,20}\b(env|environment|secrets?|keys?|tokens?|credentials)\b|\bapi[_ -]?key|you are now|new instructions|developer mode|jailbreak|<\/?(system|instructions?|assistant)>|^\s*(system|assistant)\s*:|do not (tell|mention|reveal|show) (the )?user|\bprocess\.env\b|\bprintenv\b|\/proc\/[\w/]*environ/i;
+  /ignore (all |any |the )?(previous|prior|above|earlier|preceding|system)|disregard (all |any |the )?(previous|prior|above|earlier|instructions)|(note to|notes? for|dear|attention|hey|message to|instructions? for),? (the )?(patcher|reviewer|assistant|executor|model|llm|ai)( model)?\s*[:,!]|\bpatcher model\b|override (the |your )?(system )?(prompt|instructions)|\b(dump|print|show|list|send|upload|exfiltrate|echo|cat)\b[^\n]{0,24}\b(env|environment|environ|secrets?|api[_ -]?keys?|credentials)\b|you are now|new instructions|developer mode|jailbreak|<\/?(system|instructions?|assistant)>|do not (tell|mention|reveal|show) (this to )?(the )?user|\bprintenv\b|\/proc\/[\w/]*environ|[\u202a-\u202e\u2066-\u2069\u200b\u200e\u200f]|\x1b/i;
 
 /** Instruction files changed by the diff, each with its added and removed line counts. */
 export function instructionChanges(diff: string): string[] {

@@ -20,6 +20,11 @@ export interface ScopeOptions {
    * Without it such a candidate is rejected.
    */
   allowTestChanges?: boolean;
+  /**
+   * A person will read the review notes before promotion (a consent prompt or `moss apply`).
+   * Without one (`--yes`), text addressed to a model ("ignore previous instructions") rejects.
+   */
+  reviewedByPerson?: boolean;
 }
 
 /**
@@ -72,6 +77,11 @@ export async function checkScope(
   violations.push(...capabilities.violations);
   if (!opts.allowEscalation) violations.push(...capabilities.escalations);
   violations.push(...hardCodedTaskNames(diff, capabilities.newStrings, opts.taskFileNames));
+  const injected = injectionFlags(diff);
+  if (injected.length > 0 && !opts.reviewedByPerson)
+    violations.push(
+      `adds text addressed to a model, which needs a person's review (run without --yes): ${injected.slice(0, 3).join("; ")}`,
+    );
   const result: ScopeResult = {
     passed: violations.length === 0,
     files,
@@ -80,7 +90,7 @@ export async function checkScope(
     escalations: opts.allowEscalation ? capabilities.escalations : [],
     testChanges,
     instructionChanges: instructionChanges(diff),
-    flags: [...capabilities.flags, ...injectionFlags(diff)],
+    flags: [...capabilities.flags, ...injected],
   };
   return { result, diff };
 }
