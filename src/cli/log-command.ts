@@ -4,8 +4,8 @@ import { UsageError } from "../errors.ts";
 import type { EvolutionRecord } from "../log/evolution-record.ts";
 import { colorDiff, fmtTokens, fmtUsd } from "./format.ts";
 import { resolveHome } from "./home.ts";
-import { safeJson, sanitize } from "./sanitize.ts";
 import { formatReviewNotes } from "./review-notes.ts";
+import { safeJson, sanitize } from "./sanitize.ts";
 
 const VERDICT_COLOR: Record<EvolutionRecord["verdict"], (s: string) => string> = {
   accepted: chalk.green,
