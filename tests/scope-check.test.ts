@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { formatReviewNotes } from "../src/cli/review-notes.ts";
 import { checkScope } from "../src/evolve/check/scope-check.ts";
 import { applyEdits } from "../src/evolve/propose/apply-edits.ts";
 import { git } from "../src/git/repo.ts";
@@ -41,6 +42,80 @@ describe("scope and integrity of a candidate", () => {
       ),
     );
     expect(r).toMatchObject({ passed: true, violations: [] });
+  });
+
+  // The capability check is a review aid: it must not stand in the way of ordinary agent work.
+  it.concurrent.each([
+    [
+      "a new tool with zod, node:path, node:fs/promises and its siblings",
+      (d: string) =>
+        writeFileSync(
+          path.join(d, "agent-src/tools/count-tool.ts"),
+          'import { readFile } from "node:fs/promises";\nimport path from "node:path";\nimport { z } from "zod";\nimport { ok } from "./tool.ts";\nimport { resolveInside } from "./workspace-path.ts";\nconst Input = z.object({ path: z.string() });\nconst MAX_LINES = 500;\nexport async function count(root: string, raw: unknown) {\n  const input = Input.parse(raw);\n  const text = await readFile(resolveInside(root, input.path), "utf8");\n  return ok(`${path.basename(input.path)}: ${Math.min(MAX_LINES, text.split("\\n").length)} lines`);\n}\n',
+        ),
+    ],
+    [
+      "a lowered limit and the usual process members",
+      (d: string) => {
+        edit(d, "agent-src/tools/read-file-tool.ts", (s) =>
+          s.replace("DEFAULT_LIMIT = 2000;", "DEFAULT_LIMIT = 1500;"),
+        );
+        edit(
+          d,
+          "agent-src/loop.ts",
+          (s) =>
+            `${s}\nexport const where = () => [process.cwd(), process.platform, typeof process];\nexport const kind = (e: Error) => e.constructor.name;\n`,
+        );
+      },
+    ],
+    [
+      "a new test with its own snapshot",
+      (d: string) => {
+        writeFileSync(
+          path.join(d, "agent-src/test/prompt-size.test.ts"),
+          'import { expect, it } from "vitest";\nimport { systemPrompt } from "../prompts/index.ts";\nit("is short", () => { expect(systemPrompt().length).toMatchSnapshot(); });\n',
+        );
+        writeFileSync(
+          path.join(d, "agent-src/test/__snapshots__/prompt-size.test.ts.snap"),
+          "// Vitest Snapshot v1\n\nexports[`is short 1`] = `600`;\n",
+        );
+      },
+    ],
+    [
+      "a prompt change that mentions the system prompt and the model",
+      (d: string) =>
+        edit(
+          d,
+          "agent-src/prompts/system.md",
+          (s) =>
+            `${s}\n- The model should read the system prompt's rules before editing; never print secrets.\n`,
+        ),
+    ],
+  ])("accepts %s", async (_name, change) => {
+    const r = await scopeOf(change);
+    expect(r.violations).toEqual([]);
+    expect(r.testChanges).toEqual([]);
+  });
+
+  it("with a person consenting, a changed test passes scope and is listed as a test change", async () => {
+    const wt: Worktree = await createWorktree(home, "HEAD");
+    try {
+      edit(wt.dir, "agent-src/test/loop.test.ts", (s) =>
+        s.replace("expect(result.turns).toBe(2);", "expect(result.turns).toBeGreaterThan(0);"),
+      );
+      const { result } = await checkScope(wt.dir, {
+        ...opts,
+        allowTestChanges: true,
+        reviewedByPerson: true,
+      });
+      expect(result.violations).toEqual([]);
+      expect(result.testChanges).toEqual(["modifies agent-src/test/loop.test.ts (an existing test)"]);
+      expect(formatReviewNotes(result, null)).toMatch(
+        /CHANGES EXISTING TESTS[\s\S]*modifies agent-src\/test\/loop\.test\.ts/,
+      );
+    } finally {
+      await wt.remove();
+    }
   });
 
   it.each([

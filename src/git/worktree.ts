@@ -25,13 +25,17 @@ export async function createWorktree(
   if (existsSync(modules)) symlinkSync(realpathSync(modules), path.join(dir, "node_modules"));
   return {
     dir,
+    // Prunes only when the folder had to be removed by hand: a prune while another moss (or a
+    // concurrent check) is adding a worktree can delete that worktree's admin files mid-creation.
     async remove() {
       await git(home)
         .raw(["worktree", "remove", "--force", dir])
-        .catch(() => rmSync(dir, { recursive: true, force: true }));
-      await git(home)
-        .raw(["worktree", "prune"])
-        .catch(() => {});
+        .catch(async () => {
+          rmSync(dir, { recursive: true, force: true });
+          await git(home)
+            .raw(["worktree", "prune"])
+            .catch(() => {});
+        });
     },
   };
 }
