@@ -5,6 +5,7 @@ import { UsageError } from "../errors.ts";
 import { positiveInt, usdFlag } from "./flag-values.ts";
 import { fmtUsd } from "./format.ts";
 import { resolveHome } from "./home.ts";
+import { openQueue, QUEUE_IN_FLIGHT, QUEUE_OPTION } from "./queue-option.ts";
 
 export interface EvalFlags {
   trials: string;
@@ -21,6 +22,7 @@ export interface EvalFlags {
   replay?: string;
   config?: string;
   sandbox: boolean;
+  queue?: string;
 }
 
 export function registerEval(program: Command): void {
@@ -42,6 +44,7 @@ export function registerEval(program: Command): void {
     .option("--replay <file>", "serve model calls from a cassette (each trial replays it from the start)")
     .option("--config <file>", "config file (default: moss.config.json in the home)")
     .option("--no-sandbox", "run agent code without the bubblewrap sandbox (not recommended)")
+    .option(...QUEUE_OPTION)
     .action(async (suiteRef: string | undefined, flags: EvalFlags, cmd: Command) => {
       const home = await resolveHome(cmd.optsWithGlobals().home);
       const store = await import("../eval/eval-store.ts");
@@ -67,7 +70,11 @@ export function registerEval(program: Command): void {
           import("../eval/run-eval.ts"),
         ]);
       const { config } = loadConfig({ home, ...(flags.config ? { file: flags.config } : {}) });
-      const parallel = flags.parallel ? positiveInt("--parallel", flags.parallel) : os.availableParallelism();
+      const parallel = flags.parallel
+        ? positiveInt("--parallel", flags.parallel)
+        : flags.queue
+          ? QUEUE_IN_FLIGHT
+          : os.availableParallelism();
       const budget = flags.budgetUsd !== undefined ? usdFlag("--budget-usd", flags.budgetUsd) : undefined;
 
       let plan: import("../eval/eval-store.ts").EvalPlan;
@@ -96,7 +103,7 @@ export function registerEval(program: Command): void {
       const estimate = estimateCost(home, plan, config, open);
       say(
         `${flags.resume ? `resuming eval ${plan.evalId}: ${before.length} of ${plan.order.length} trials done; ` : ""}` +
-          `${plan.tasks.length} task(s) x ${plan.trials} trial(s)${plan.agents.length > 1 ? ` x ${plan.agents.length} agents` : ""} = ${open.length} trial(s) to run on ${parallel} worker(s), seed ${plan.seed}`,
+          `${plan.tasks.length} task(s) x ${plan.trials} trial(s)${plan.agents.length > 1 ? ` x ${plan.agents.length} agents` : ""} = ${open.length} trial(s) to run ${flags.queue ? `through the queue, ${parallel} queued at once` : `on ${parallel} worker(s)`}, seed ${plan.seed}`,
       );
       say(
         `estimated cost ${fmtUsd(estimate.totalUsd)} (${fmtUsd(estimate.perTrialUsd)} a trial, ${estimate.basis})`,
@@ -109,9 +116,24 @@ export function registerEval(program: Command): void {
         return;
       }
       await prepareHome(home, (l) => say(`moss: ${l}`));
-      const sandbox = resolveSandbox(config, !flags.sandbox, (l) => say(`moss: ${l}`));
+      if (flags.queue && flags.replay)
+        throw new UsageError(
+          "--replay serves this machine's model calls; queue workers use their own models",
+        );
+      // Through a queue no agent code runs here: the workers' sandboxes are the ones that count.
+      const sandbox = flags.queue ? null : resolveSandbox(config, !flags.sandbox, (l) => say(`moss: ${l}`));
+      const queued = flags.queue
+        ? await openQueue(
+            flags.queue,
+            plan.tasks,
+            say,
+            (url) => `moss eval --resume ${plan.evalId} --queue ${url}`,
+          )
+        : null;
       if (!flags.resume) store.savePlan(home, plan);
-      say(`eval ${plan.evalId} (resume with: moss eval --resume ${plan.evalId})`);
+      say(
+        `eval ${plan.evalId} (resume with: moss eval --resume ${plan.evalId}${flags.queue ? " --queue URL" : ""})`,
+      );
 
       const { createEvalView, formatSummary } = await import("./eval-view.ts");
       const view = createEvalView(plan, {
@@ -139,10 +161,12 @@ export function registerEval(program: Command): void {
           estimatePerTrialUsd: estimate.perTrialUsd,
           signal: abort.signal,
           onEvent: (e) => view.onEvent(e),
+          ...(queued ? { executor: queued.execute } : {}),
         });
       } finally {
         process.off("SIGINT", onSigint);
         view.close();
+        await queued?.close();
       }
       const { summarize } = await import("../eval/eval-summary.ts");
       const summary = summarize(plan, out.results);

@@ -17,6 +17,8 @@ import { registerRun } from "./run-command.ts";
 import { registerRuns } from "./runs-command.ts";
 import { sanitize } from "./sanitize.ts";
 import { registerSuite } from "./suite-command.ts";
+import { registerWorker } from "./worker-command.ts";
+import { registerWorkers } from "./workers-command.ts";
 
 const HELP_AFTER = `
 Examples:
@@ -69,6 +71,8 @@ export async function main(argv: string[]): Promise<number> {
   registerSuite(program);
   registerEval(program);
   registerEvolve(program);
+  registerWorker(program);
+  registerWorkers(program);
   registerReport(program);
   registerConfig(program);
   registerCompletion(program);
