@@ -48,7 +48,10 @@ describe("moss eval", () => {
     expect(r.stderr).toMatch(/estimated cost \$\d/);
     const summary = JSON.parse(r.stdout);
     expect(summary).toMatchObject({ complete: true, planned: 4, done: 4, seed: 7, stoppedBy: "done" });
-    expect(perTask(summary)).toEqual({ "fix-add": "2/2", stuck: "0/2" });
+    expect(perTask(summary), JSON.stringify(resultLines(home, summary.evalId))).toEqual({
+      "fix-add": "2/2",
+      stuck: "0/2",
+    });
     const head = summary.agents[0];
     expect(head.all.pass1).toBe(0.5);
     expect(head.all.interval.low).toBeCloseTo(0.15, 2);
@@ -199,6 +202,49 @@ describe("moss eval", () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('task "needs-setup": its setup `echo cannot install; exit 3` exited 3');
     expect(r.stderr).toContain("cannot install");
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it("trials that hit model-service errors are not scores: left out, counted as errors, rerun on resume", async () => {
+    server = await startFakeModelServer(() => ({
+      status: 401,
+      body: { type: "error", error: { type: "authentication_error", message: "invalid x-api-key" } },
+    }));
+    const home = await makeHome();
+    const suite = path.join(makeWorkspace({}), "e");
+    expect((await moss(["suite", "init", suite])).code).toBe(0);
+    const env = { ANTHROPIC_API_KEY: "sk-test", ANTHROPIC_BASE_URL: server.url };
+    const r = await moss(["--home", home, "eval", suite, "--trials", "2", "--json"], env);
+    expect(r.code).toBe(1);
+    const summary = JSON.parse(r.stdout);
+    expect(summary).toMatchObject({ done: 0, planned: 2, complete: false });
+    expect(summary.agents[0].all).toMatchObject({ n: 0, errors: 2, pass1: null });
+    expect(r.stderr).toContain("ERROR");
+
+    await server.close();
+    server = await startFakeModelServer(suiteResponder());
+    const again = await moss(["--home", home, "eval", "--resume", summary.evalId, "--json"], {
+      ANTHROPIC_API_KEY: "sk-test",
+      ANTHROPIC_BASE_URL: server.url,
+    });
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout).agents[0].all).toMatchObject({ n: 2, passes: 2, errors: 0 });
+  });
+
+  it("a check that cannot run on the untouched workspace stops the eval before any model call", async () => {
+    server = await startFakeModelServer(suiteResponder());
+    const home = await makeHome();
+    const suite = path.join(makeWorkspace({}), "nocheck");
+    expect((await moss(["suite", "init", suite])).code).toBe(0);
+    addTasks(suite, [{ ...answerTask("bad-check", "solve"), check: "./run-tests.sh" }]);
+    const r = await moss(["--home", home, "eval", suite, "--tasks", "bad-check"], {
+      ANTHROPIC_API_KEY: "sk-test",
+      ANTHROPIC_BASE_URL: server.url,
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      'task "bad-check": its check `./run-tests.sh` cannot run on the untouched workspace',
+    );
     expect(server.requests).toHaveLength(0);
   });
 });

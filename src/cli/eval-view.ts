@@ -52,6 +52,8 @@ export function createEvalView(
     onEvent(event: EvalEvent) {
       if (event.type === "prepare") {
         if (!opts.tty) opts.out(`preparing ${event.taskId}\n`);
+      } else if (event.type === "already_passes") {
+        opts.out(`note: ${event.taskId} already passes its check before the agent starts\n`);
       } else if (event.type === "start") {
         const r = rows.get(event.taskId);
         if (r) r.running++;

@@ -3,6 +3,7 @@ import type { Config } from "../config/config-schema.ts";
 import { emptyUsage } from "../contract/index.ts";
 import { ModelRegistry, type ModelSource } from "../models/model-registry.ts";
 import { runAttempt } from "../run/attempt.ts";
+import { unfairReason } from "../run/fairness.ts";
 import type { SandboxLimits } from "../sandbox/limits.ts";
 import type { SharedDeps } from "../sandbox/shared-deps.ts";
 import type { SnapshotRef } from "../workspace/snapshot.ts";
@@ -78,20 +79,22 @@ export async function runLocalTrial(spec: TrialSpec, env: TrialEnv): Promise<Tri
       ...(spec.sharedDeps ? { sharedDeps: spec.sharedDeps } : {}),
       ...(spec.signal ? { signal: spec.signal } : {}),
     });
-    if (attempt.agent.exitReason === "aborted") return null;
+    if (attempt.agent.exitReason === "aborted" || spec.signal?.aborted) return null;
+    const unfair = unfairReason(attempt);
     // The transcript ends with the attempt's diff: evidence for a patcher, beside the check's output.
     appendFileSync(
       spec.transcript,
       `${JSON.stringify({ type: "diff", patch: attempt.diff.patch.slice(0, 20_000) })}\n`,
     );
-    const modelError = attempt.agent.exitReason === "model_error";
+    const detail = unfair ?? attempt.agent.detail;
     return {
       ...base,
-      status: modelError ? "error" : "scored",
+      // A model-service failure is not a score: the trial is left out and rerun on resume.
+      status: unfair ? "error" : "scored",
       score: attempt.score.score,
       passed: attempt.score.passed,
       exitReason: attempt.agent.exitReason,
-      ...(attempt.agent.detail ? { detail: attempt.agent.detail.slice(0, 2000) } : {}),
+      ...(detail ? { detail: detail.slice(0, 2000) } : {}),
       rationale: attempt.score.rationale,
       turns: attempt.agent.turns,
       usage: attempt.agent.usage,

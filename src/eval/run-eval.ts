@@ -7,10 +7,12 @@ import type { SandboxLimits } from "../sandbox/limits.ts";
 import { findSharedDeps, type SharedDeps } from "../sandbox/shared-deps.ts";
 import { appendResult, type EvalPlan, evalDir, readResults, type TrialResult } from "./eval-store.ts";
 import { runLocalTrial, type TrialExecutor } from "./local-trial.ts";
-import { prepareTask } from "./prepare-task.ts";
+import { prepareTask, taskBaseline } from "./prepare-task.ts";
 
 export type EvalEvent =
   | { type: "prepare"; taskId: string }
+  /** The task's check passes on the untouched workspace: trials of it measure little. */
+  | { type: "already_passes"; taskId: string }
   | { type: "start"; key: string; taskId: string }
   | { type: "finish"; result: TrialResult }
   | { type: "budget_stop"; spentUsd: number; budgetUsd: number; remaining: number };
@@ -81,10 +83,15 @@ export async function runEval(input: RunEvalInput): Promise<RunEvalOutput> {
     prepared.set(task.id, ready);
     // Installed dependencies (ignored, so never copied) are shared read-only: those the task's
     // setup installed in the prepared copy, else those of the suite's own workspace folder.
-    shared.set(
-      task.id,
-      findSharedDeps(task.setup ? ready : task.workspaceDir, config.workspace.shareIgnored),
-    );
+    const deps = findSharedDeps(task.setup ? ready : task.workspaceDir, config.workspace.shareIgnored);
+    shared.set(task.id, deps);
+    const baseline = await taskBaseline(dir, task, ready, {
+      timeoutMs: task.limits.checkTimeoutMs ?? config.check.timeoutMs,
+      sandbox: input.sandbox,
+      sharedDeps: deps,
+      ...(input.signal ? { signal: input.signal } : {}),
+    });
+    if (baseline?.passed) input.onEvent?.({ type: "already_passes", taskId: task.id });
   }
   try {
     for (const agent of plan.agents) {
