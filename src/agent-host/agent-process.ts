@@ -139,13 +139,21 @@ export function runAgentProcess(opts: AgentRunOptions): Promise<AgentRunResult> 
 
     child.on("error", (err) => fail("agent_crash", `could not start the agent: ${err.message}`));
     child.on("exit", (code, sig) => {
-      // Let the line reader drain a final `done` before deciding this was a crash.
-      setImmediate(() =>
+      const crash = () =>
         fail(
           "agent_crash",
           `the agent process exited (${sig ? `signal ${sig}` : `code ${code}`}) before finishing`,
-        ),
-      );
+        );
+      // Let the line reader drain a final `done` before deciding this was a crash: on a loaded
+      // machine its bytes can still be in the pipe when `exit` fires (a grandchild holding the
+      // pipe open cannot stall this past a few seconds).
+      const out = child.stdout;
+      if (!out || out.readableEnded) return void setImmediate(crash);
+      const cap = setTimeout(crash, 3000);
+      out.once("end", () => {
+        clearTimeout(cap);
+        setImmediate(crash);
+      });
     });
     child.stdin?.on("error", () => {});
 
