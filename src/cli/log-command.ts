@@ -12,6 +12,7 @@ const VERDICT_COLOR: Record<EvolutionRecord["verdict"], (s: string) => string> =
   rejected: chalk.red,
   pending: chalk.yellow,
   declined: chalk.gray,
+  interrupted: chalk.magenta,
 };
 
 export function registerLog(program: Command): void {

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { Command, CommanderError } from "commander";
 import { UsageError } from "../errors.ts";
+import { killAllGroups } from "../process/run-in-group.ts";
 import { setupColor } from "./color.ts";
 import { registerCompletion } from "./completion-command.ts";
 import { registerConfig } from "./config-command.ts";
@@ -103,6 +104,22 @@ export async function main(argv: string[]): Promise<number> {
 function packageVersion(): string {
   return (JSON.parse(readFileSync(path.join(packageRoot, "package.json"), "utf8")) as { version: string })
     .version;
+}
+
+// No child outlives moss: a forced exit (a second Ctrl-C) kills every process group it started.
+// Commands without their own interrupt handling (apply, rollback, eval, ...) end on a signal with
+// their children killed and the exit code 128 + the signal number.
+process.on("exit", () => killAllGroups());
+for (const [sig, code] of [
+  ["SIGINT", 130],
+  ["SIGTERM", 143],
+  ["SIGHUP", 129],
+] as const) {
+  process.on(sig, () => {
+    if (process.listenerCount(sig) > 1) return; // the command handles it (moss run)
+    killAllGroups();
+    process.exit(code);
+  });
 }
 
 // `moss ... | head` closes the pipe early: that is the reader's choice, not an error.

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { UsageError } from "../errors.ts";
 import type { ModelRegistry } from "../models/model-registry.ts";
+import { killAllGroups } from "../process/run-in-group.ts";
 import { errChalk, stderrIsTerminal } from "./color.ts";
 import { runExitCode } from "./exit-codes.ts";
 import { durationFlag, numberFlag } from "./flag-values.ts";
@@ -131,12 +132,16 @@ export function registerRun(program: Command, makeHook: (flags: RunFlags) => Evo
       const models = new ModelRegistry(config, {
         ...(flags.replay ? { replay: flags.replay } : {}),
         ...(flags.record ? { record: flags.record } : {}),
-        // After an interrupt, aborted attempts are not news.
+        // An interrupt aborts every model call; after it, aborted attempts are not news.
+        signal: abort.signal,
         observer: (e) => abort.signal.aborted || progress.model(e),
       });
       const { resolveSandbox } = await import("../sandbox/resolve-sandbox.ts");
       const sandbox = resolveSandbox(config, !flags.sandbox, (l) => process.stderr.write(`moss: ${l}\n`));
       const stopSignals = endOnSignals(abort);
+      // Every child in its own process group (check, gate, external patcher, replay checks) stops
+      // at once; the agent stops through the signal. What they were doing is then `interrupted`.
+      abort.signal.addEventListener("abort", () => killAllGroups(), { once: true });
       try {
         const { record, attempt } = await runTask({
           home,

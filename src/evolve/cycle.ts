@@ -80,10 +80,36 @@ export async function evolve(input: EvolveInput): Promise<EvolveOutcome> {
     executor: config.models.executor.model,
   };
 
+  // An interrupt (Ctrl-C, SIGTERM) is recorded as `interrupted` at whatever stage it lands: what
+  // failed then failed because it was stopped, so it never counts as a rejection or feedback.
+  let stage = "diagnosing the failure";
+  const interruption = () =>
+    `interrupted (${String(input.signal?.reason ?? "aborted")}) while ${stage}; the candidate was not judged`;
+
   let diagnosis: Diagnosis | null = null;
   if (!input.patcherCmd) {
     say("diagnosing the failure…");
-    diagnosis = await diagnose(models.for("patcher"), evidence, source);
+    try {
+      diagnosis = await diagnose(models.for("patcher"), evidence, source);
+    } catch (err) {
+      if (!input.signal?.aborted) throw err;
+      const draft = recordDraft({
+        kind: "evolution",
+        task: run.task,
+        runId: run.runId,
+        triggerScore: run.score,
+        attempt: 1,
+        diagnosis: null,
+        rationale: interruption(),
+        verdict: "interrupted",
+        reason: interruption(),
+        parentCommit: parent,
+        models: modelNames,
+      });
+      const entry = await withHomeLock(home, async () => appendRecord(home, draft));
+      outcome.records.push(entry.record);
+      return outcome;
+    }
     say(`diagnosis: ${diagnosis.rootCause}`);
   }
 
@@ -119,11 +145,17 @@ export async function evolve(input: EvolveInput): Promise<EvolveOutcome> {
       outcome.records.push(entry.record);
     };
     const reject = async (reason: string) => {
+      if (input.signal?.aborted) {
+        say(`attempt ${attempt} ${interruption()}`);
+        await log("interrupted", interruption());
+        return;
+      }
       say(`attempt ${attempt} rejected: ${reason}`);
       feedback.push(`attempt ${attempt}: ${reason}`);
       await log("rejected", reason);
     };
 
+    stage = "proposing a patch";
     const wt = await createWorktree(home, parent);
     try {
       // propose
@@ -150,7 +182,13 @@ export async function evolve(input: EvolveInput): Promise<EvolveOutcome> {
         continue;
       }
 
+      if (input.signal?.aborted) {
+        await reject("interrupted while proposing");
+        continue;
+      }
+
       // check
+      stage = "checking scope and running the gate";
       say(`attempt ${attempt}: scope and gate (typecheck + agent tests)…`);
       let t = Date.now();
       const checked = await checkCandidate(wt.dir, policy);
@@ -163,6 +201,7 @@ export async function evolve(input: EvolveInput): Promise<EvolveOutcome> {
       }
 
       // judge
+      stage = "replaying the failed task";
       say(`attempt ${attempt}: replaying the failed task on the candidate…`);
       t = Date.now();
       const after = await replayRun(wt.dir, run, config, models, depth.trials, input.sandbox, input.signal);
@@ -186,7 +225,12 @@ export async function evolve(input: EvolveInput): Promise<EvolveOutcome> {
         continue;
       }
 
-      // land
+      // land: never after an interrupt
+      if (input.signal?.aborted) {
+        await reject("interrupted before promotion");
+        break;
+      }
+      stage = "asking for consent";
       const decision = input.consent
         ? await input.consent({
             diff: draft.diff,

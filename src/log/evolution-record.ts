@@ -43,7 +43,8 @@ export const ScoreChangeSchema = z.object({
   after: z.array(z.number()),
 });
 
-export const VerdictSchema = z.enum(["accepted", "rejected", "pending", "declined"]);
+/** `interrupted`: the user stopped moss (Ctrl-C, SIGTERM) mid-attempt; it says nothing of the candidate. */
+export const VerdictSchema = z.enum(["accepted", "rejected", "pending", "declined", "interrupted"]);
 
 /** One evolution-log entry. Append-only; `prevHash` is the SHA-256 of the previous record file. */
 export const EvolutionRecordSchema = z.object({

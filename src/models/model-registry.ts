@@ -23,6 +23,8 @@ export interface ModelSource {
   record?: string;
   /** Providers to use as they are (tests, the demo); they win over config. */
   providers?: Partial<Record<RoleName, Provider>>;
+  /** Aborts every model call in flight and every later one (an interrupted run). */
+  signal?: AbortSignal;
   /** Told when a model call starts, ends, or an attempt of it fails and is retried (live progress). */
   observer?: (event: ModelCallEvent) => void;
 }
@@ -87,7 +89,9 @@ export class ModelRegistry {
       complete: async (request: ModelRequest, signal?: AbortSignal): Promise<ModelTurn> => {
         const t0 = Date.now();
         this.source.observer?.({ type: "model_call", phase: "start", role, model });
-        const turn = await inner.complete(request, signal);
+        const stop = this.source.signal;
+        const both = stop && signal ? AbortSignal.any([stop, signal]) : (stop ?? signal);
+        const turn = await inner.complete(request, both);
         this.source.observer?.({
           type: "model_call",
           phase: "end",

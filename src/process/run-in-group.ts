@@ -24,6 +24,20 @@ export interface GroupRunResult {
   ms: number;
 }
 
+/** The kill of every group still running, so an interrupted moss can stop them all at once. */
+const live = new Set<() => void>();
+
+/**
+ * Kills every process group runInGroup started that is still running (the check, the gate, the
+ * external patcher, a replay's check), each with SIGKILL. Synchronous, so it is safe in an
+ * `exit` handler. Returns how many groups it killed.
+ */
+export function killAllGroups(): number {
+  const n = live.size;
+  for (const kill of [...live]) kill();
+  return n;
+}
+
 /**
  * Runs a command in its own process group, so a timeout or the watchdog kills everything it
  * started. Never rejects: a command that cannot start resolves with code 127 and the reason.
@@ -57,6 +71,7 @@ export function runInGroup(command: string, args: string[], opts: GroupRunOption
         // The group is gone already.
       }
     };
+    live.add(kill);
     const timer = setTimeout(() => {
       timedOut = true;
       kill();
@@ -74,6 +89,7 @@ export function runInGroup(command: string, args: string[], opts: GroupRunOption
     const done = (code: number | null, extra = "") => {
       if (settled) return;
       settled = true;
+      live.delete(kill);
       clearTimeout(timer);
       opts.signal?.removeEventListener("abort", kill);
       stopWatch();

@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { chmodSync, chownSync, lchownSync, lstatSync, readdirSync, realpathSync } from "node:fs";
 import path from "node:path";
+import { sandboxInstallHint } from "./install-hint.ts";
 import { DEFAULT_DISK_MB, DEFAULT_TMP_MB } from "./limits.ts";
 import { etcEntries, SYSTEM_DIRS } from "./mounts.ts";
 
@@ -71,7 +72,7 @@ export function sandboxAvailable(): { ok: boolean; reason: string } {
       : {
           ok: false,
           reason: r.error
-            ? `${wrapped.command} could not start (${(r.error as NodeJS.ErrnoException).code}): install bubblewrap (apt-get install bubblewrap)`
+            ? `${wrapped.command} could not start (${(r.error as NodeJS.ErrnoException).code}): ${sandboxInstallHint()}`
             : `bubblewrap failed: ${r.stderr.toString().trim().slice(0, 300)}`,
         };
   return probed;
