@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
@@ -125,5 +125,158 @@ describe.skipIf(missing)("moss eval --queue (BullMQ on a real redis-server)", ()
 
     for (const w of workers) w.child.kill("SIGTERM");
     expect(await Promise.all(workers.map((w) => w.exited))).toEqual([0, 0, 0]);
+  }, 300_000);
+});
+
+/** A submitter process (`moss eval ... --queue`), its output collected. */
+function submit(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const child = spawnMoss(args, env);
+  const out = { stdout: "", stderr: "" };
+  child.stdout.on("data", (d) => {
+    out.stdout += d;
+  });
+  child.stderr.on("data", (d) => {
+    out.stderr += d;
+  });
+  const exited = new Promise<number | null>((r) => child.once("exit", r));
+  return { child, out, exited };
+}
+
+function resultCount(home: string): { evalId: string; n: number } | undefined {
+  const root = path.join(home, "evals");
+  if (!existsSync(root)) return undefined;
+  const evalId = readdirSync(root)[0];
+  if (!evalId) return undefined;
+  const file = path.join(root, evalId, "results.jsonl");
+  return { evalId, n: existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean).length : 0 };
+}
+
+const totalDone = (ws: WorkerProc[]) =>
+  ws.reduce((n, w) => n + (w.output().match(/ done head:/g) ?? []).length, 0);
+
+describe.skipIf(missing)("queue faults (real redis-server, real worker processes)", () => {
+  it("a worker SIGKILLed mid-trial: its trial is run by another worker and counted once", async () => {
+    server = await startFakeModelServer(suiteResponder({ delayMs: 1500 }));
+    redis = await startRedis();
+    const home = await makeHome();
+    const suite = await makeSuite();
+    const workerHome = await makeHome();
+    const doomed = spawnWorker(workerHome, redis.url, workerEnv(server));
+    workers = [doomed];
+    const s = submit(["--home", home, "eval", suite, "--trials", "1", "--json", "--queue", redis.url]);
+    const started = await doomed.waitFor(/ start \S+ head:/);
+    const key = /(head:\S+)/.exec(started)![1]!;
+    doomed.child.kill("SIGKILL");
+    await doomed.exited;
+    const rescuer = spawnWorker(workerHome, redis.url, workerEnv(server));
+    workers.push(rescuer);
+    const code = await s.exited;
+    expect(code, `${s.out.stderr}\n${rescuer.output()}`).toBe(0);
+    const summary = JSON.parse(s.out.stdout);
+    expect(perTask(summary)).toEqual({ "fix-add": "1/1", "solve-me": "1/1", stuck: "0/1" });
+    expect(rescuer.output()).toContain(` done ${key}:`);
+    const keys = resultKeys(home, summary.evalId);
+    expect(keys.sort()).toEqual(["head:fix-add:0", "head:solve-me:0", "head:stuck:0"]);
+  }, 300_000);
+
+  it("a SIGKILLed submitter resumes from Redis: trials finished meanwhile are collected, none is run twice", async () => {
+    server = await startFakeModelServer(suiteResponder({ delayMs: 300 }));
+    redis = await startRedis();
+    const home = await makeHome();
+    const suite = await makeSuite();
+    workers = [spawnWorker(await makeHome(), redis.url, workerEnv(server))];
+    const s = submit(["--home", home, "eval", suite, "--trials", "2", "--queue", redis.url]);
+    const first = await until(() => {
+      const c = resultCount(home);
+      return c && c.n >= 1 ? c : undefined;
+    });
+    s.child.kill("SIGKILL");
+    await s.exited;
+    // The worker goes on with what is queued while no submitter is there.
+    await until(() => (totalDone(workers) >= 3 ? true : undefined));
+    const r = await moss(["--home", home, "eval", "--resume", first.evalId, "--queue", redis.url, "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary).toMatchObject({ complete: true, done: 6 });
+    expect(perTask(summary)).toEqual({ "fix-add": "2/2", "solve-me": "2/2", stuck: "0/2" });
+    const keys = resultKeys(home, first.evalId);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(totalDone(workers)).toBe(6);
+  }, 300_000);
+
+  it("Redis restarted empty mid-campaign: vanished trials are submitted again, each counted once", async () => {
+    server = await startFakeModelServer(suiteResponder({ delayMs: 400 }));
+    redis = await startRedis();
+    const home = await makeHome();
+    const suite = await makeSuite();
+    const workerHome = await makeHome();
+    workers = [0, 1].map(() => spawnWorker(workerHome, redis!.url, workerEnv(server!)));
+    const s = submit(["--home", home, "eval", suite, "--trials", "2", "--json", "--queue", redis.url]);
+    await until(() => {
+      const c = resultCount(home);
+      return c && c.n >= 2 ? c : undefined;
+    });
+    await redis.kill();
+    await new Promise((r) => setTimeout(r, 1000));
+    await redis.restart();
+    const code = await s.exited;
+    expect(code, `${s.out.stderr}\n${workers.map((w) => w.output()).join("\n")}`).toBe(0);
+    const summary = JSON.parse(s.out.stdout);
+    expect(perTask(summary)).toEqual({ "fix-add": "2/2", "solve-me": "2/2", stuck: "0/2" });
+    expect(s.out.stderr).toMatch(/vanished from the queue \(was Redis restarted\?\); submitting it again/);
+    const keys = resultKeys(home, summary.evalId);
+    expect(keys).toHaveLength(6);
+    expect(new Set(keys).size).toBe(6);
+  }, 300_000);
+
+  it("Redis gone for good: the submitter stops with a message naming the resume command", async () => {
+    redis = await startRedis();
+    const home = await makeHome();
+    const suite = await makeSuite();
+    const s = submit(["--home", home, "eval", suite, "--queue", redis.url], { MOSS_QUEUE_LOST_MS: "3000" });
+    await until(() => (s.out.stderr.includes("trials go to the queue") ? true : undefined));
+    await redis.kill();
+    const code = await s.exited;
+    expect(code).not.toBe(0);
+    expect(s.out.stderr).toMatch(/has not answered for 3 s/);
+    expect(s.out.stderr).toMatch(/finish with: moss eval --resume \S+ --queue redis:\/\/127\.0\.0\.1/);
+  }, 120_000);
+
+  it("SIGTERM: a worker finishes its running trial within --grace; with --grace 0 it hands the trial back", async () => {
+    server = await startFakeModelServer(suiteResponder({ delayMs: 1500 }));
+    redis = await startRedis();
+    const home = await makeHome();
+    const suite = await makeSuite();
+    const workerHome = await makeHome();
+    const patient = spawnWorker(workerHome, redis.url, workerEnv(server), ["--grace", "5m"]);
+    const hasty = spawnWorker(workerHome, redis.url, workerEnv(server), ["--grace", "0"]);
+    workers = [patient, hasty];
+    const s = submit([
+      "--home",
+      home,
+      "eval",
+      suite,
+      "--json",
+      "--queue",
+      redis.url,
+      "--tasks",
+      "solve-me,stuck",
+    ]);
+    const [patientKey, hastyKey] = (
+      await Promise.all([patient.waitFor(/ start \S+ head:/), hasty.waitFor(/ start \S+ head:/)])
+    ).map((l) => /(head:\S+)/.exec(l)![1]!);
+    patient.child.kill("SIGTERM");
+    hasty.child.kill("SIGTERM");
+    expect(await hasty.exited).toBe(0);
+    expect(hasty.output()).toContain(`handed back ${hastyKey}`);
+    expect(await patient.exited).toBe(0);
+    expect(patient.output()).toContain(` done ${patientKey}:`);
+    // The handed-back trial waits in the queue for the next worker.
+    const next = spawnWorker(workerHome, redis.url, workerEnv(server));
+    workers.push(next);
+    const code = await s.exited;
+    expect(code, s.out.stderr).toBe(0);
+    expect(next.output()).toContain(` done ${hastyKey}:`);
+    expect(perTask(JSON.parse(s.out.stdout))).toEqual({ "solve-me": "1/1", stuck: "0/1" });
   }, 300_000);
 });

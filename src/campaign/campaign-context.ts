@@ -2,6 +2,7 @@ import type { SandboxLimits } from "../agent-host/agent-process.ts";
 import type { Config } from "../config/config-schema.ts";
 import { estimateCost } from "../eval/eval-plan.ts";
 import { type EvalPlan, readResults, type TrialResult } from "../eval/eval-store.ts";
+import type { TrialExecutor } from "../eval/local-trial.ts";
 import { type EvalEvent, runEval } from "../eval/run-eval.ts";
 import { type RecordDraft, recordDraft } from "../evolve/land/record-draft.ts";
 import { appendRecord } from "../log/evolution-log.ts";
@@ -21,6 +22,8 @@ export interface CampaignInput {
   sandbox: SandboxLimits | null;
   parallel: number;
   signal?: AbortSignal;
+  /** Where trials run when not on this machine's pool (moss evolve --queue). */
+  executor?: TrialExecutor;
   say: (line: string) => void;
   onEvalEvent?: (event: EvalEvent) => void;
 }
@@ -73,6 +76,7 @@ export function campaignContext(input: CampaignInput) {
         ...(only ? { only } : {}),
         ...(input.signal ? { signal: input.signal } : {}),
         ...(input.onEvalEvent ? { onEvent: input.onEvalEvent } : {}),
+        ...(input.executor ? { executor: input.executor } : {}),
       });
       if (out.stoppedBy === "budget") {
         stop("budget", `the budget of $${state.budgetUsd?.toFixed(2)} is spent ($${spent().toFixed(4)})`);

@@ -5,6 +5,7 @@ import { UsageError } from "../errors.ts";
 import { positiveInt, usdFlag } from "./flag-values.ts";
 import { fmtUsd } from "./format.ts";
 import { resolveHome } from "./home.ts";
+import { openQueue, QUEUE_IN_FLIGHT, QUEUE_OPTION } from "./queue-option.ts";
 import { sanitize } from "./sanitize.ts";
 
 interface EvolveFlags {
@@ -23,6 +24,7 @@ interface EvolveFlags {
   json?: boolean;
   config?: string;
   sandbox: boolean;
+  queue?: string;
 }
 
 export function registerEvolve(program: Command): void {
@@ -50,6 +52,7 @@ export function registerEvolve(program: Command): void {
     .option("--json", "print the final state and the figures per generation as JSON on stdout")
     .option("--config <file>", "config file (default: moss.config.json in the home)")
     .option("--no-sandbox", "run agent code without the bubblewrap sandbox (not recommended)")
+    .option(...QUEUE_OPTION)
     .action(async (suiteRef: string | undefined, flags: EvolveFlags, cmd: Command) => {
       const home = await resolveHome(cmd.optsWithGlobals().home);
       const store = await import("../campaign/campaign-state.ts");
@@ -131,6 +134,15 @@ export function registerEvolve(program: Command): void {
         say("interrupted; stopping the trials in flight (Ctrl-C again to force)");
         abort.abort();
       };
+      // Trials go to the queue's workers; the gate and the promotion stay here, in this home.
+      const queued = flags.queue
+        ? await openQueue(
+            flags.queue,
+            (await import("../suite/load-suite.ts")).loadSuite(state.suite.file).tasks,
+            say,
+            (url) => `moss evolve --resume ${state.campaignId} --queue ${url}`,
+          )
+        : null;
       process.on("SIGINT", onSigint);
       try {
         state = await runCampaign({
@@ -140,7 +152,12 @@ export function registerEvolve(program: Command): void {
           models: new ModelRegistry(config),
           trialModels: {},
           sandbox,
-          parallel: flags.parallel ? positiveInt("--parallel", flags.parallel) : os.availableParallelism(),
+          parallel: flags.parallel
+            ? positiveInt("--parallel", flags.parallel)
+            : queued
+              ? QUEUE_IN_FLIGHT
+              : os.availableParallelism(),
+          ...(queued ? { executor: queued.execute } : {}),
           signal: abort.signal,
           say,
           onEvalEvent: (e) => {
@@ -156,6 +173,7 @@ export function registerEvolve(program: Command): void {
         });
       } finally {
         process.off("SIGINT", onSigint);
+        await queued?.close();
       }
       const figures = generationFigures(home, state);
       if (flags.json) {

@@ -66,7 +66,7 @@ export function registerWorker(program: Command): void {
       const url = parseQueueUrl(flags.queue);
       const concurrency = positiveInt("--concurrency", flags.concurrency);
       const lockMs = durationFlag("--lock-timeout", flags.lockTimeout);
-      const graceMs = durationFlag("--grace", flags.grace);
+      const graceMs = /^0+(ms|s|m)?$/.test(flags.grace.trim()) ? 0 : durationFlag("--grace", flags.grace);
       const { config } = loadConfig({ home, ...(flags.config ? { file: flags.config } : {}) });
       const sandbox = resolveSandbox(config, !flags.sandbox, (l) => say(`moss worker: ${l}`));
       const worker = await startTrialWorker({
