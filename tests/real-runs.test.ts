@@ -177,6 +177,29 @@ describe("baseline: the check on the untouched workspace", () => {
   }, 30_000);
 });
 
+describe("baseline: when the agent finishes first", () => {
+  it("a check found unrunnable afterwards still ends the run with exit 2, and the attempt is not checked", async () => {
+    server = await startFakeModelServer([{ body: anthropicMessage([{ type: "text", text: "All done." }]) }]);
+    const home = await makeHome();
+    const ws = makeWorkspace({ ...mathProject, "check.sh": "sleep 5\nmoss-missing-runner --all\n" });
+    const r = await moss(["--home", home, "run", "fix add", "-w", ws, "--check", "sh check.sh", "--json"], {
+      ANTHROPIC_API_KEY: "sk-test",
+      ANTHROPIC_BASE_URL: server.url,
+    });
+    expect(r.code, r.stderr).toBe(2);
+    const out = JSON.parse(r.stdout);
+    // (The agent is normally done long before the check's 5 s: then it was not checked either.)
+    expect(out).toMatchObject({ exitReason: "check_unrunnable" });
+    const types = readFileSync(path.join(home, "runs", out.runId, "transcript.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l).type);
+    expect(types).toContain("baseline");
+    expect(types).not.toContain("check");
+    expect(evolutionRecords(home)).toEqual([]);
+  }, 30_000);
+});
+
 describe("why it failed", () => {
   it("shows the agent's last message and the tail of the check's output", async () => {
     server = await startFakeModelServer([

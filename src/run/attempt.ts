@@ -131,7 +131,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
     const finished = baselineRun ? await baselineRun : undefined;
     const baseline = input.signal?.aborted ? undefined : finished;
     if (baseline) timings.baselineMs = baseline.ms;
-    const scoreIt = agent.exitReason !== "aborted";
+    const scoreIt = agent.exitReason !== "aborted" && !baseline?.unrunnable;
 
     t = Date.now();
     const check =
