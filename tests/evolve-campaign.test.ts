@@ -116,7 +116,14 @@ describe("moss evolve SUITE", () => {
     const report = path.join(makeWorkspace({}), "report.html");
     expect((await moss(["--home", home, "report", "--out", report])).code).toBe(0);
     const html = readFileSync(report, "utf8");
-    expect(html).toContain(campaignId);
-    expect(html).toContain("accepted");
+    expect(html).toContain(`<h3>${campaignId} · greetings · done</h3>`);
+    expect(html).toMatch(
+      /<td>1<\/td><td><code>[0-9a-f]{10}<\/code><\/td><td class="n">2\/4 · 50% \[[0-9–]+%\]<\/td><td class="n">1\/2 · 50%/,
+    );
+    expect(html).toMatch(
+      /<td>2 \(final\)<\/td><td><code>[0-9a-f]{10}<\/code><\/td><td class="n">4\/4 · 100%/,
+    );
+    expect(html).toContain("<b>accepted</b>");
+    expect(html).toContain("edit-file-tool.ts");
   }, 400_000);
 });

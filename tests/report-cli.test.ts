@@ -54,6 +54,7 @@ describe("moss report", () => {
     expect(html).toContain("replay: &lt;/script&gt;&lt;script&gt;alert(2)&lt;/script&gt;");
     expect(html).toContain("&#39;&lt;b&gt;bold&lt;/b&gt;&#39; &amp;&amp; &quot;q&quot;");
     expect(html).not.toContain("<img src=x");
-    expect(html.match(/<script/g)).toHaveLength(3);
+    expect(html.match(/<script/g)).toHaveLength(4);
+    expect(html).toContain("no campaigns yet");
   });
 });

@@ -37,7 +37,22 @@ const usd = (n: number) => `$${n.toFixed(4)}`;
  */
 export function renderReport(data: ReportData): string {
   const bySuite = new Map<string, ReportEval[]>();
-  for (const e of data.evals) bySuite.set(e.plan.suite.name, [...(bySuite.get(e.plan.suite.name) ?? []), e]);
+  // The heatmap and the trend show measurements of one agent; paired comparisons (--against, an
+  // evolve cascade) are listed in the table only.
+  for (const e of data.evals) {
+    if (e.summary.agents.length > 1) continue;
+    bySuite.set(e.plan.suite.name, [...(bySuite.get(e.plan.suite.name) ?? []), e]);
+  }
+  const campaignData = data.campaigns.map((c) => ({
+    labels: c.generations.map((g) => `gen ${g.n}${g.final ? " (final)" : ""}`),
+    train: c.generations.map((g) => g.train?.pass1 ?? null),
+    trainLow: c.generations.map((g) => (g.train?.n ? g.train.interval.low : null)),
+    trainHigh: c.generations.map((g) => (g.train?.n ? g.train.interval.high : null)),
+    holdout: c.generations.map((g) => (g.holdout?.n ? g.holdout.pass1 : null)),
+    holdoutLow: c.generations.map((g) => (g.holdout?.n ? g.holdout.interval.low : null)),
+    holdoutHigh: c.generations.map((g) => (g.holdout?.n ? g.holdout.interval.high : null)),
+    cost: c.generations.map((g) => g.costUsd),
+  }));
   const chartData = {
     labels: data.evals.map((e) => `${e.plan.evalId.slice(0, 15)}`),
     suites: [...bySuite.keys()],
@@ -83,6 +98,20 @@ export function renderReport(data: ReportData): string {
     })
     .join("\n");
 
+  const campaignSections = data.campaigns
+    .map((c, i) => {
+      const rows = c.generations
+        .map(
+          (g) =>
+            `<tr class="${esc(g.verdict ?? "")}"><td>${g.n}${g.final ? " (final)" : ""}</td><td><code>${esc(g.headCommit.slice(0, 10))}</code></td><td class="n">${g.train ? `${g.train.passes}/${g.train.n} · ${pct(g.train.pass1)} [${ci(g.train)}]` : "–"}</td><td class="n">${g.holdout?.n ? `${g.holdout.passes}/${g.holdout.n} · ${pct(g.holdout.pass1)} [${ci(g.holdout)}]` : "–"}</td><td>${esc(g.batch.join(", "))}</td><td><b>${esc(g.final ? "measured" : (g.verdict ?? "–"))}</b></td><td>${esc(g.reason)}</td><td class="n">${usd(g.costUsd)}</td></tr>`,
+        )
+        .join("\n");
+      return `<h3>${esc(c.campaignId)} · ${esc(c.suite)} · ${esc(c.status)}</h3><p class="sub">${esc(c.stopReason)} · patcher spend ${usd(c.patcherCostUsd)}</p>
+<div class="charts"><div><canvas id="campaign-${i}" height="200"></canvas></div><div><canvas id="campaign-cost-${i}" height="200"></canvas></div></div>
+<table><tr><th>generation</th><th>head</th><th>train pass@1 [95% CI]</th><th>holdout pass@1 [95% CI]</th><th>failure batch</th><th>verdict</th><th>reason</th><th>eval cost</th></tr>${rows}</table>`;
+    })
+    .join("\n");
+
   const evolutionRows = data.evolution
     .map(
       (r) =>
@@ -112,6 +141,8 @@ ${data.unreadable.length ? `<p class="warn">not shown (unreadable): ${data.unrea
 <table><tr><th>eval</th><th>started</th><th>suite</th><th>purpose</th><th>trials</th><th>pass@1</th><th>95% CI</th><th>pass^k</th><th>holdout</th><th>cost</th><th>tokens</th></tr>
 ${evalRows || '<tr><td colspan="11">no evals yet: run <code>moss eval SUITE</code></td></tr>'}
 </table>
+<h2>Evolution campaigns</h2>
+${campaignSections || "<p>no campaigns yet: run <code>moss evolve SUITE</code></p>"}
 <h2>Per-task pass rates</h2>
 ${heatmaps || "<p>no evals yet</p>"}
 <h2>Evolution history</h2>
@@ -119,6 +150,7 @@ ${heatmaps || "<p>no evals yet</p>"}
 ${evolutionRows || '<tr><td colspan="7">no evolution attempts yet</td></tr>'}
 </table>
 <script type="application/json" id="report-data">${scriptJson(chartData)}</script>
+<script type="application/json" id="campaign-data">${scriptJson(campaignData)}</script>
 <script>${chartLibrary()}</script>
 <script>
 (function () {
@@ -137,6 +169,19 @@ ${evolutionRows || '<tr><td colspan="7">no evolution attempts yet</td></tr>'}
   new Chart(document.getElementById("costChart"), { type: "bar", data: { labels: d.labels,
     datasets: [{ label: "cost per eval (USD)", data: d.points.map(function (p) { return p.cost; }), backgroundColor: "#8250df" }] },
     options: { animation: false } });
+  var campaigns = JSON.parse(document.getElementById("campaign-data").textContent);
+  campaigns.forEach(function (c, i) {
+    var pctOf = function (xs) { return xs.map(function (x) { return x === null ? null : x * 100; }); };
+    var band = function (label, xs, color) { return { label: label, data: pctOf(xs), borderColor: color, borderDash: [4, 4], pointRadius: 0, spanGaps: true }; };
+    new Chart(document.getElementById("campaign-" + i), { type: "line", data: { labels: c.labels, datasets: [
+      { label: "train pass@1 %", data: pctOf(c.train), borderColor: "#0969da", backgroundColor: "#0969da", spanGaps: true },
+      band("train 95% CI low", c.trainLow, "#0969da"), band("train 95% CI high", c.trainHigh, "#0969da"),
+      { label: "holdout pass@1 %", data: pctOf(c.holdout), borderColor: "#1a7f37", backgroundColor: "#1a7f37", spanGaps: true },
+      band("holdout 95% CI low", c.holdoutLow, "#1a7f37"), band("holdout 95% CI high", c.holdoutHigh, "#1a7f37")] },
+      options: { animation: false, scales: { y: { min: 0, max: 100, title: { display: true, text: "pass@1 %" } } } } });
+    new Chart(document.getElementById("campaign-cost-" + i), { type: "bar", data: { labels: c.labels,
+      datasets: [{ label: "eval cost per generation (USD)", data: c.cost, backgroundColor: "#8250df" }] }, options: { animation: false } });
+  });
 })();
 </script>
 </body></html>

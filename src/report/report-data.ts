@@ -1,3 +1,5 @@
+import { listCampaigns } from "../campaign/campaign-state.ts";
+import { generationFigures } from "../campaign/run-campaign.ts";
 import { type EvalPlan, listEvals, loadPlan, readResults } from "../eval/eval-store.ts";
 import { type EvalSummary, summarize } from "../eval/eval-summary.ts";
 import { readLog } from "../log/evolution-log.ts";
@@ -27,6 +29,14 @@ export interface ReportData {
       | "parentCommit"
     >
   >;
+  campaigns: Array<{
+    campaignId: string;
+    suite: string;
+    status: string;
+    stopReason: string;
+    patcherCostUsd: number;
+    generations: ReturnType<typeof generationFigures>;
+  }>;
   /** Evals whose files could not be read, with why. */
   unreadable: string[];
 }
@@ -70,5 +80,20 @@ export function collectReportData(home: string): ReportData {
   } catch (err) {
     unreadable.push(`evolution log: ${(err as Error).message.split("\n")[0]}`);
   }
-  return { home, generatedAt: new Date().toISOString(), evals, evolution, unreadable };
+  const campaigns: ReportData["campaigns"] = [];
+  for (const c of listCampaigns(home)) {
+    try {
+      campaigns.push({
+        campaignId: c.campaignId,
+        suite: c.suite.name,
+        status: c.status,
+        stopReason: c.stopReason,
+        patcherCostUsd: c.patcherCostUsd,
+        generations: generationFigures(home, c),
+      });
+    } catch (err) {
+      unreadable.push(`campaign ${c.campaignId}: ${(err as Error).message.split("\n")[0]}`);
+    }
+  }
+  return { home, generatedAt: new Date().toISOString(), evals, evolution, campaigns, unreadable };
 }
