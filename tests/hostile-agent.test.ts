@@ -5,13 +5,25 @@
  * outcome is printed at the end.
  */
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { anthropicMessage } from "./helpers/fake-model-server.ts";
 import { makeHome } from "./helpers/homes.ts";
 import { commandReplies, hostileHome, hostileRun } from "./helpers/hostile-runs.ts";
 import { mossBin } from "./helpers/moss-cli.ts";
+import { makeWorkspace } from "./helpers/workspaces.ts";
 
 const T = 120_000;
 const outcomes: Array<[string, string]> = [];
@@ -391,6 +403,266 @@ await flush(); process.exit(0);`);
       expect(runs).not.toContain(ESC);
       expect(runs).toContain("fix ^[]52;c;aGk=^[\\ it");
       note("moss runs", "no raw ESC");
+    },
+    T,
+  );
+});
+
+describe("apply-back: a narrow, checked copy into the user's folder", () => {
+  const mode = (file: string) => statSync(file).mode & 0o7777;
+  /** A workspace with a plain file, an executable script and a script to be made executable. */
+  const workspace = () => {
+    const ws = makeWorkspace({
+      "notes.txt": "keep me\n",
+      "run.sh": "#!/bin/sh\necho run\n",
+      "build.sh": "#!/bin/sh\necho build\n",
+    });
+    chmodSync(path.join(ws, "notes.txt"), 0o644);
+    chmodSync(path.join(ws, "run.sh"), 0o755);
+    chmodSync(path.join(ws, "build.sh"), 0o644);
+    return ws;
+  };
+  /** The agent runs `command`; the check always passes, so moss applies what it may. */
+  const applyRun = (command: string, extra: Partial<Parameters<typeof hostileRun>[0]> = {}) =>
+    hostileRun({ home, ws: workspace(), replies: commandReplies(command), check: "true", ...extra });
+
+  it(
+    "a set-uid copy of a shell lands without the set-uid bit, and the summary says it is executable",
+    async () => {
+      const { ws, record } = await applyRun("cp /bin/sh t && chmod 4755 t");
+      expect(record).toMatchObject({ passed: true, applied: true, madeExecutable: ["t"] });
+      expect(mode(path.join(ws, "t"))).toBe(0o755);
+      note("set-uid shell", `applied as ${mode(path.join(ws, "t")).toString(8)}, listed as made executable`);
+    },
+    T,
+  );
+
+  it(
+    "set-gid and sticky bits and world-write are dropped",
+    async () => {
+      const { ws, record } = await applyRun("echo g > g && chmod 2775 g && echo s > s && chmod 1666 s");
+      expect(record).toMatchObject({ applied: true });
+      expect(mode(path.join(ws, "g"))).toBe(0o755);
+      expect(mode(path.join(ws, "s"))).toBe(0o644);
+      note(
+        "set-gid, sticky, world-write",
+        `g ${mode(path.join(ws, "g")).toString(8)}, s ${mode(path.join(ws, "s")).toString(8)}`,
+      );
+    },
+    T,
+  );
+
+  it(
+    "an existing file chmod 6777 keeps the user's rw bits and is reported as newly executable",
+    async () => {
+      const { ws, record } = await applyRun("echo more >> notes.txt && chmod 6777 notes.txt");
+      expect(record).toMatchObject({ applied: true, madeExecutable: ["notes.txt"] });
+      expect(mode(path.join(ws, "notes.txt"))).toBe(0o755);
+      expect(readFileSync(path.join(ws, "notes.txt"), "utf8")).toBe("keep me\nmore\n");
+      note("chmod 6777 on an existing file", `applied as ${mode(path.join(ws, "notes.txt")).toString(8)}`);
+    },
+    T,
+  );
+
+  it(
+    "an executable script the agent edits stays executable, and is not reported as new",
+    async () => {
+      const { ws, record } = await applyRun("echo 'echo more' >> run.sh");
+      expect(record).toMatchObject({ applied: true, madeExecutable: [] });
+      expect(mode(path.join(ws, "run.sh"))).toBe(0o755);
+      note("edit an executable", "stays 755, not reported");
+    },
+    T,
+  );
+
+  it(
+    "chmod +x alone is a change: shown in the diff, applied, and reported",
+    async () => {
+      const { ws, record } = await applyRun("chmod +x build.sh");
+      expect(record.diff).toContain("old mode 100644\nnew mode 100755");
+      expect(record).toMatchObject({ applied: true, madeExecutable: ["build.sh"] });
+      expect(mode(path.join(ws, "build.sh"))).toBe(0o755);
+      note("chmod +x only", "diff shows the mode; applied; reported");
+    },
+    T,
+  );
+
+  it(
+    "a symlink to /etc/passwd is refused, and with it the whole attempt",
+    async () => {
+      const { ws, record } = await applyRun("ln -s /etc/passwd pw && echo ok > ok.txt");
+      expect(record).toMatchObject({ passed: true, applied: false });
+      expect(String(record.applyRefused)).toMatch(/pw: a symlink to \/etc\/passwd, outside the workspace/);
+      expect(existsSync(path.join(ws, "ok.txt"))).toBe(false);
+      expect(() => lstatSync(path.join(ws, "pw"))).toThrow();
+      note("symlink to /etc/passwd", "refused; nothing applied");
+    },
+    T,
+  );
+
+  it(
+    "a relative symlink that climbs out, and an absolute one into the scratch, are refused",
+    async () => {
+      const { ws, record } = await applyRun('ln -s ../../../../etc/shadow up && ln -s "$PWD/notes.txt" abs');
+      expect(record).toMatchObject({ applied: false });
+      expect(String(record.applyRefused)).toMatch(/up: a symlink to \.\.\/\.\.\/\.\.\/\.\.\/etc\/shadow/);
+      expect(String(record.applyRefused)).toMatch(/abs: a symlink to \/.*notes\.txt, outside the workspace/);
+      expect(() => lstatSync(path.join(ws, "up"))).toThrow();
+      note("symlinks ../ out and into the scratch", "refused");
+    },
+    T,
+  );
+
+  it(
+    "a symlink that stays inside the workspace is applied as a symlink",
+    async () => {
+      const { ws, record } = await applyRun(
+        "ln -s notes.txt link && mkdir real && ln -s real alias && echo x > alias/f",
+      );
+      expect(record).toMatchObject({ applied: true });
+      expect(readlinkSync(path.join(ws, "link"))).toBe("notes.txt");
+      expect(readlinkSync(path.join(ws, "alias"))).toBe("real");
+      expect(readFileSync(path.join(ws, "real/f"), "utf8")).toBe("x\n");
+      note("symlinks inside the workspace", "applied as symlinks");
+    },
+    T,
+  );
+
+  it(
+    "symlinks planted at the old temp-file names (<file>.moss-<pid>.tmp) are never written through",
+    async () => {
+      const outside = mkdtempSync(path.join(os.tmpdir(), "moss-victim-"));
+      const victim = path.join(outside, "victim");
+      writeFileSync(victim, "untouched\n");
+      const { ws, record } = await applyRun("echo changed > notes.txt && echo new > new.txt", {
+        before: `for f in notes.txt new.txt; do ln -s ${victim} "$W/$f.moss-$$.tmp"; done`,
+      });
+      expect(record).toMatchObject({ applied: true });
+      expect(readFileSync(victim, "utf8")).toBe("untouched\n");
+      expect(readFileSync(path.join(ws, "notes.txt"), "utf8")).toBe("changed\n");
+      expect(readFileSync(path.join(ws, "new.txt"), "utf8")).toBe("new\n");
+      note("planted temp-name symlinks", "victim untouched; files applied");
+    },
+    T,
+  );
+
+  it(
+    "a FIFO never blocks the run and is never created in the user's folder",
+    async () => {
+      const { ws, record } = await applyRun("mkfifo pipe && echo ok > ok.txt");
+      expect(record).toMatchObject({ applied: true });
+      expect(existsSync(path.join(ws, "pipe"))).toBe(false);
+      expect(readFileSync(path.join(ws, "ok.txt"), "utf8")).toBe("ok\n");
+      note("new FIFO", "not created; the rest applied");
+    },
+    T,
+  );
+
+  it(
+    "a FIFO or a socket in place of a user's file is refused, and the file stays",
+    async () => {
+      const { ws, record } = await applyRun(
+        "rm notes.txt && mkfifo notes.txt && rm run.sh && python3 -c \"import socket; socket.socket(socket.AF_UNIX).bind('run.sh')\"",
+      );
+      expect(record).toMatchObject({ applied: false });
+      expect(String(record.applyRefused)).toMatch(/notes\.txt: a FIFO/);
+      expect(String(record.applyRefused)).toMatch(/run\.sh: a socket/);
+      expect(readFileSync(path.join(ws, "notes.txt"), "utf8")).toBe("keep me\n");
+      expect(readFileSync(path.join(ws, "run.sh"), "utf8")).toContain("echo run");
+      note("FIFO/socket replacing files", "refused; files intact");
+    },
+    T,
+  );
+
+  it(
+    "a device node cannot even be made in the sandbox",
+    async () => {
+      const { ws, record } = await applyRun("mknod null2 c 1 3; echo tried > tried.txt");
+      expect(record).toMatchObject({ applied: true });
+      expect(existsSync(path.join(ws, "null2"))).toBe(false);
+      note("mknod a device", "failed in the sandbox; not in the folder");
+    },
+    T,
+  );
+
+  it(
+    "an 8 GB sparse file does not abort the run: reported by size, never read, not applied",
+    async () => {
+      const { ws, record, r } = await applyRun("truncate -s 8G big.bin", {
+        config: { sandbox: { diskMb: 10_240 } },
+      });
+      expect(r.stderr).not.toMatch(/ERR_FS_FILE_TOO_LARGE|Invalid string length/);
+      expect(record).toMatchObject({ exitReason: "completed", passed: true, applied: false });
+      expect(record.diff).toContain("(8589934592 bytes) differ: not diffed");
+      expect(String(record.applyRefused)).toMatch(/over the cap of 209715200 \(workspace\.maxApplyBytes/);
+      expect(existsSync(path.join(ws, "big.bin"))).toBe(false);
+      note(
+        "8 GB sparse file",
+        `record kept; diff ${(record.timings as Record<string, number>).diffMs} ms; refused by size`,
+      );
+    },
+    T,
+  );
+
+  it(
+    "a 7,000-line rewrite is diffed within bounds and applied exactly",
+    async () => {
+      const ws = makeWorkspace({
+        "big.txt": Array.from({ length: 7000 }, (_, i) => `old line ${i}`).join("\n") + "\n",
+      });
+      const { record } = await hostileRun({
+        home,
+        ws,
+        replies: commandReplies("seq 7000 | sed 's/^/new line /' > big.txt"),
+        check: "true",
+      });
+      expect(record).toMatchObject({ applied: true });
+      expect(record.diff).toContain("@@ -1,7000 +1,7000 @@");
+      const want = Array.from({ length: 7000 }, (_, i) => `new line ${i + 1}`).join("\n") + "\n";
+      expect(readFileSync(path.join(ws, "big.txt"), "utf8")).toBe(want);
+      note("7,000-line rewrite", `diff ${(record.timings as Record<string, number>).diffMs} ms; applied`);
+    },
+    T,
+  );
+
+  it(
+    "more files than workspace.maxApplyFiles: nothing applied, the cap named",
+    async () => {
+      const { ws, record } = await applyRun("mkdir m && for i in $(seq 60); do echo $i > m/$i; done", {
+        config: { workspace: { maxApplyFiles: 50 } },
+      });
+      expect(record).toMatchObject({ passed: true, applied: false });
+      expect(String(record.applyRefused)).toMatch(
+        /changed 60 files, over the cap of 50 \(workspace\.maxApplyFiles/,
+      );
+      expect(existsSync(path.join(ws, "m"))).toBe(false);
+      note("60 files at a cap of 50", "refused, cap named");
+    },
+    T,
+  );
+
+  it(
+    "more bytes than workspace.maxApplyBytes: nothing applied, the cap named",
+    async () => {
+      const { ws, record } = await applyRun("head -c 3000000 /dev/zero | tr '\\0' a > a.txt", {
+        config: { workspace: { maxApplyBytes: 1_000_000 } },
+      });
+      expect(record).toMatchObject({ applied: false });
+      expect(String(record.applyRefused)).toMatch(/3000000 bytes, over the cap of 1000000/);
+      expect(existsSync(path.join(ws, "a.txt"))).toBe(false);
+      note("3 MB at a cap of 1 MB", "refused, cap named");
+    },
+    T,
+  );
+
+  it(
+    "a file replaced by a folder is applied, and no temp folder is left behind",
+    async () => {
+      const { ws, record } = await applyRun("rm notes.txt && mkdir notes.txt && echo in > notes.txt/inner");
+      expect(record).toMatchObject({ applied: true });
+      expect(readFileSync(path.join(ws, "notes.txt/inner"), "utf8")).toBe("in\n");
+      expect(readdirSync(ws).filter((n) => n.startsWith(".moss"))).toEqual([]);
+      note("file -> folder", "applied; no temp left");
     },
     T,
   );

@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -9,6 +10,7 @@ import { diffTrees } from "../src/workspace/tree-diff.ts";
 import { makeWorkspace } from "./helpers/workspaces.ts";
 
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), "moss-ws-test-"));
+const CAPS = { maxFiles: 100, maxBytes: 1024 * 1024 };
 
 describe("workspace snapshots", () => {
   it("respects .gitignore, in a git repo or not", () => {
@@ -67,8 +69,8 @@ describe("diff and apply", () => {
 
   it("applies the changes to the user's folder", () => {
     const { ws, snap, scratch } = attempt();
-    const result = applyChanges(diffTrees(snap, scratch).changes, snap, scratch, ws);
-    expect(result).toEqual({ applied: 3, conflicts: [] });
+    const result = applyChanges(diffTrees(snap, scratch).changes, snap, scratch, ws, CAPS);
+    expect(result).toEqual({ applied: 3, conflicts: [], refused: [], madeExecutable: [] });
     expect(readFileSync(path.join(ws, "a.txt"), "utf8")).toBe("ONE\n");
     expect(readFileSync(path.join(ws, "new.txt"), "utf8")).toBe("new\n");
     expect(() => readFileSync(path.join(ws, "c.txt"))).toThrow();
@@ -77,9 +79,44 @@ describe("diff and apply", () => {
   it("writes nothing when the user changed a touched file meanwhile", () => {
     const { ws, snap, scratch } = attempt();
     writeFileSync(path.join(ws, "a.txt"), "user edit\n");
-    const result = applyChanges(diffTrees(snap, scratch).changes, snap, scratch, ws);
-    expect(result).toEqual({ applied: 0, conflicts: ["a.txt"] });
+    const result = applyChanges(diffTrees(snap, scratch).changes, snap, scratch, ws, CAPS);
+    expect(result).toMatchObject({ applied: 0, conflicts: ["a.txt"] });
     expect(readFileSync(path.join(ws, "a.txt"), "utf8")).toBe("user edit\n");
     expect(readFileSync(path.join(ws, "c.txt"), "utf8")).toBe("gone\n");
+  });
+
+  it("never writes through a folder that became a symlink after the snapshot", () => {
+    const ws = makeWorkspace({ "sub/a.txt": "one\n" });
+    const snap = path.join(tmp(), "snap");
+    snapshotWorkspace(ws, snap, 1e6);
+    const scratch = path.join(tmp(), "scratch");
+    copyTree(snap, scratch, listWorkspaceFiles(snap));
+    writeFileSync(path.join(scratch, "sub/a.txt"), "two\n");
+    const outside = tmp();
+    writeFileSync(path.join(outside, "a.txt"), "one\n");
+    rmSync(path.join(ws, "sub"), { recursive: true });
+    symlinkSync(outside, path.join(ws, "sub"));
+    const result = applyChanges(diffTrees(snap, scratch).changes, snap, scratch, ws, CAPS);
+    expect(result.applied).toBe(0);
+    expect(result.refused.join()).toMatch(/its folder sub is a symlink/);
+    expect(readFileSync(path.join(outside, "a.txt"), "utf8")).toBe("one\n");
+  });
+
+  it("shows a rewrite too costly for jsdiff as one hunk that git applies", () => {
+    const lines = (w: string) => Array.from({ length: 3000 }, (_, i) => `${w} ${i}`).join("\n");
+    const ws = makeWorkspace({ "big.txt": `${lines("old")}\n` });
+    const snap = path.join(tmp(), "snap");
+    snapshotWorkspace(ws, snap, 1e7);
+    const scratch = path.join(tmp(), "scratch");
+    copyTree(snap, scratch, listWorkspaceFiles(snap));
+    writeFileSync(path.join(scratch, "big.txt"), lines("new"));
+    const { patch } = diffTrees(snap, scratch);
+    expect(patch).toContain("@@ -1,3000 +1,3000 @@");
+    expect(patch).toContain("\\ No newline at end of file");
+    const repo = tmp();
+    writeFileSync(path.join(repo, "big.txt"), `${lines("old")}\n`);
+    writeFileSync(path.join(repo, "p.diff"), patch);
+    execFileSync("git", ["apply", "p.diff"], { cwd: repo });
+    expect(readFileSync(path.join(repo, "big.txt"), "utf8")).toBe(lines("new"));
   });
 });

@@ -29,9 +29,14 @@ export function printSummary(record: RunRecord): void {
   } else {
     console.log(chalk.dim("  (no changes)"));
   }
-  if (record.applied)
+  if (record.applied) {
     console.log(chalk.green(`  applied ${record.changedFiles.length} file(s) to ${record.workspace}`));
-  else if (record.applyConflicts.length) {
+    if (record.madeExecutable.length)
+      console.log(chalk.yellow(`  made executable: ${sanitize(record.madeExecutable.join(", "))}`));
+  } else if (record.applyRefused.length) {
+    console.log(chalk.yellow("  not applied: moss copies back only what is safe to write:"));
+    for (const why of record.applyRefused) console.log(chalk.yellow(`    ${sanitize(why)}`));
+  } else if (record.applyConflicts.length) {
     console.log(
       chalk.yellow(`  not applied: changed in the meantime: ${sanitize(record.applyConflicts.join(", "))}`),
     );

@@ -88,6 +88,14 @@ export const ConfigSchema = z
           .int()
           .positive()
           .default(200 * 1024 * 1024),
+        /** Most files one run may change in the user's folder; above it nothing is applied. */
+        maxApplyFiles: z.number().int().positive().default(5000),
+        /** Most bytes of changed files one run may write to the user's folder. */
+        maxApplyBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(200 * 1024 * 1024),
         /**
          * Ignored folders (relative paths) shown read-only in the scratch copy besides
          * node_modules, .venv, venv and vendor, which are shared at any depth.

@@ -60,6 +60,10 @@ export const RunRecordSchema = z.object({
   changedFiles: z.array(z.object({ path: z.string(), kind: z.enum(["added", "modified", "deleted"]) })),
   applied: z.boolean(),
   applyConflicts: z.array(z.string()).default([]),
+  /** Why a passing attempt was not applied: special files, symlinks out, paths through a symlink, caps. */
+  applyRefused: z.array(z.string()).default([]),
+  /** Applied files that became executable (new, or not executable before). */
+  madeExecutable: z.array(z.string()).default([]),
   checkOutputTail: z.string().default(""),
   timings: z.record(z.string(), z.number()),
   /** Where the starting state of the workspace is kept, for replay. */

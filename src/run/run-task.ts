@@ -88,11 +88,16 @@ export async function runTask(input: RunTaskInput): Promise<RunTaskOutput> {
   });
   let applied = false;
   let conflicts: string[] = [];
+  let applyRefused: string[] = [];
+  let madeExecutable: string[] = [];
   try {
     if (input.apply && attempt.score.passed && attempt.diff.changes.length && attempt.scratch) {
-      const result = applyChanges(attempt.diff.changes, attempt.before!, attempt.scratch, workspace);
-      applied = result.conflicts.length === 0;
-      conflicts = result.conflicts;
+      const result = applyChanges(attempt.diff.changes, attempt.before!, attempt.scratch, workspace, {
+        maxFiles: input.config.workspace.maxApplyFiles,
+        maxBytes: input.config.workspace.maxApplyBytes,
+      });
+      applied = result.applied > 0;
+      ({ conflicts, refused: applyRefused, madeExecutable } = result);
     }
   } finally {
     attempt.release();
@@ -147,6 +152,8 @@ export async function runTask(input: RunTaskInput): Promise<RunTaskOutput> {
     changedFiles: attempt.diff.changes,
     applied,
     applyConflicts: conflicts,
+    applyRefused,
+    madeExecutable,
     checkOutputTail: attempt.check?.output.slice(-6000) ?? "",
     timings: { snapshotMs, ...attempt.timings, totalMs: Date.now() - t0 },
     snapshot,

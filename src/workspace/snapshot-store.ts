@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import {
   copyFileSync,
   existsSync,
+  lstatSync,
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -189,6 +190,19 @@ export async function checkoutTreeAsync(store: string, tree: string, dir: string
 }
 
 /** The tree's file paths, sorted. */
+/** Files over this size are compared by size first (see changedPaths). */
+const LARGE_FILE_BYTES = 16 * 1024 * 1024;
+
+/** Path -> size of every blob in `tree`. */
+function blobSizes(store: string, tree: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const row of git(store, ["ls-tree", "-r", "-z", "-l", tree]).split("\0")) {
+    const m = /^\d+ blob [0-9a-f]+ +(\d+)\t(.*)$/s.exec(row);
+    if (m) out.set(m[2]!, Number(m[1]));
+  }
+  return out;
+}
+
 export function treeFiles(store: string, tree: string): string[] {
   return git(store, ["ls-tree", "-r", "-z", "--name-only", tree]).split("\0").filter(Boolean).sort();
 }
@@ -224,16 +238,25 @@ export function changedPaths(
     const gone = treeFiles(store, tree).filter((f) => !wanted.has(f));
     if (gone.length)
       git(store, ["update-index", "-z", "--force-remove", "--stdin"], { ...env, workTree: dir }, z(gone));
+    // A large file whose size differs from its snapshot blob (or that is new) has changed: it is
+    // never read or hashed (an agent's 8 GB sparse file must cost nothing).
+    const sizes = blobSizes(store, tree);
+    const large = files.filter((f) => {
+      const size = lstatSync(path.join(dir, f));
+      return size.isFile() && size.size > LARGE_FILE_BYTES && sizes.get(f) !== size.size;
+    });
+    const skip = new Set(large);
     git(
       store,
       ["update-index", "-z", "--add", "--remove", "--replace", "--stdin"],
       { ...env, workTree: dir },
-      z(files),
+      z(files.filter((f) => !skip.has(f))),
     );
     const after = git(store, ["write-tree"], env).trim();
     const changed = git(store, ["diff-tree", "-r", "-z", "--no-renames", "--name-only", tree, after], env)
       .split("\0")
-      .filter(Boolean);
+      .filter(Boolean)
+      .concat(large);
     const existed = new Set(treeFiles(store, tree));
     const old = changed.filter((p) => existed.has(p));
     if (old.length) {
