@@ -107,7 +107,7 @@ export function createProgress(opts: ProgressOptions): Progress {
           if (lastText.trim()) line(c.white(indentLines(firstLines(lastText, 3), "  ")));
           break;
         case "tool_call":
-          line(c.dim(`  → ${l.name} ${preview(l.input)}`));
+          line(c.dim(`  → ${sanitize(`${l.name} ${preview(l.input)}`)}`));
           break;
         case "tool_result":
           if (l.isError)
