@@ -17,10 +17,8 @@ export async function createWorktree(
   commit: string,
   opts: { checkout?: boolean } = {},
 ): Promise<Worktree> {
-  const dir = makeTempDir("wt");
-  rmSync(dir, { recursive: true, force: true });
   const noCheckout = opts.checkout === false ? ["--no-checkout"] : [];
-  await git(home).raw(["worktree", "add", "--detach", "--quiet", ...noCheckout, dir, commit]);
+  const dir = await addWorktree(home, [...noCheckout, commit]);
   const modules = path.join(home, "node_modules");
   if (existsSync(modules)) symlinkSync(realpathSync(modules), path.join(dir, "node_modules"));
   return {
@@ -53,6 +51,33 @@ export async function createTreeWorktree(repoDir: string, tree: string): Promise
   await git(wt.dir).raw(["read-tree", tree]);
   await git(wt.dir).raw(["checkout-index", "--all", "--force"]);
   return wt;
+}
+
+let adding: Promise<unknown> = Promise.resolve();
+
+/**
+ * `git worktree add --detach` into a fresh temp folder. Concurrent adds to one repository race in
+ * git itself ("failed to read .git/worktrees/<x>/commondir"): adds are serialized within this
+ * process, and an add that loses a race with another process is retried in a new folder.
+ */
+function addWorktree(home: string, args: string[]): Promise<string> {
+  const run = async () => {
+    for (let attempt = 1; ; attempt++) {
+      const dir = makeTempDir("wt");
+      rmSync(dir, { recursive: true, force: true });
+      try {
+        await git(home).raw(["worktree", "add", "--detach", "--quiet", dir, ...args]);
+        return dir;
+      } catch (err) {
+        rmSync(dir, { recursive: true, force: true });
+        if (attempt >= 5 || !/worktrees|lock/i.test((err as Error).message)) throw err;
+        await new Promise((r) => setTimeout(r, 50 + Math.random() * 200));
+      }
+    }
+  };
+  const next = adding.then(run, run);
+  adding = next.catch(() => {});
+  return next;
 }
 
 /** Removes worktrees of this home left by moss processes that are gone. */

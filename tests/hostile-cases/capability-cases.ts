@@ -300,6 +300,48 @@ export const CAPABILITY_CASES: HostileCase[] = [
     scope: /capability analysis failed|does not parse|over the 65536-byte cap/,
   },
   {
+    name: "a destructured constructor",
+    cls: 3,
+    change: (d) =>
+      inAgent(d, '  const { constructor: F } = async () => {};\n  return new (F as any)("return 1");'),
+    scope: /destructures a constructor/,
+  },
+  {
+    name: 'Reflect.get(fn, "constructor")',
+    cls: 3,
+    change: (d) => inAgent(d, '  return Reflect.get(async () => {}, "constructor");'),
+    scope: /names "constructor"/,
+  },
+  {
+    name: "an extensionless import of an unscanned payload",
+    cls: 3,
+    change: (d) => {
+      write(d, "agent-src/prompts/payload", 'import("node:child_process").then((m) => m.execSync("id"));\n');
+      inAgent(d, "  return 1;", 'import "./payload";');
+    },
+    scope:
+      /imports a path without a module extension: agent-src\/prompts\/payload|imports a path without a module extension/,
+  },
+  {
+    name: "optional chaining: globalThis?.process?.env",
+    cls: 3,
+    change: (d) => inAgent(d, "  return globalThis?.process?.env;"),
+    scope: /reads environment variables/,
+  },
+  {
+    name: "process as a default parameter",
+    cls: 3,
+    change: (d) => inAgent(d, "  const f = (p = process) => p.env;\n  return f();"),
+    scope: /uses process as a value/,
+  },
+  {
+    name: "behaves differently under test (typeof describe, __vitest_worker__)",
+    cls: 3,
+    change: (d) =>
+      inAgent(d, '  if (typeof describe !== "undefined" || (globalThis as any).__vitest_worker__) return 1;'),
+    scope: /detects the test runner \(typeof describe\)/,
+  },
+  {
     name: "with --allow-escalation a harness import still rejects",
     cls: 3,
     change: (d) => inAgent(d, "  return x;", 'import { x } from "../../src/evolve/cycle.ts";'),

@@ -7,7 +7,9 @@
  * scope check reject the candidate instead.
  */
 
-export const isInstructionFile = (file: string) => file.startsWith("agent-src/") && /\.md$/i.test(file);
+/** Text the agent's model reads as instructions: `.md`/`.txt` files, and anything under a prompts folder. */
+export const isInstructionFile = (file: string) =>
+  file.startsWith("agent-src/") && (/\.(md|txt|markdown)$/i.test(file) || /\/prompts?\//.test(file));
 
 const ADDRESSED_TO_A_MODEL =
   /ignore (all |any |the )?(previous|prior|above|earlier|preceding|system)|disregard (all |any |the )?(previous|prior|above|earlier|instructions)|(note to|notes? for|dear|attention|hey|message to|instructions? for),? (the )?(patcher|reviewer|assistant|executor|model|llm|ai)( model)?\s*[:,!]|\bpatcher model\b|override (the |your )?(system )?(prompt|instructions)|(?<!\b(?:never|not|n't|nor|avoid|without|no)\s)\b(dump|print|show|list|send|upload|exfiltrate|echo|cat)\b[^\n]{0,24}\b(env|environment|environ|secrets?|api[_ -]?keys?|credentials)\b|you are now|new instructions|developer mode|jailbreak|<\/?(system|instructions?|assistant)>|do not (tell|mention|reveal|show) (this to )?(the )?user|\bprintenv\b|\/proc\/[\w/]*environ|[\u202a-\u202e\u2066-\u2069\u200b\u200e\u200f]|\x1b/i;

@@ -15,7 +15,9 @@ const CONFIG =
 export function protectedKind(file: string): ProtectedKind | null {
   if (!file.startsWith("agent-src/")) return "config";
   if (/(^|\/)__snapshots__\//.test(file)) return "snapshot";
-  if (isTestFile(file)) return "test";
+  // Test helpers, fixtures and mocks judge as much as the test files that use them.
+  if (isTestFile(file) || /\/(test|tests|__tests__|__mocks__|fixtures|__fixtures__)\//.test(file))
+    return "test";
   if (CONFIG.test(file)) return "config";
   return null;
 }

@@ -11,6 +11,13 @@ import {
   type Review,
   ReviewSchema,
 } from "./patcher-schemas.ts";
+import { asUntrustedData } from "./untrusted-data.ts";
+
+/** Why earlier attempts were rejected: the reasons quote candidate text, so they are fenced as data. */
+export const rejections = (feedback: string[]) =>
+  feedback.length
+    ? `## Earlier attempts were rejected\n${asUntrustedData("The rejection reasons", feedback.map((f) => `- ${f}`).join("\n"))}`
+    : "";
 
 const prompt = (name: string) =>
   readFileSync(new URL(`./prompts/${name}.md`, import.meta.url), "utf8").trim();
@@ -59,7 +66,7 @@ export function plan(
   return ask(patcher, "plan", "submit_plan", PlanSchema, [
     evidence,
     `## Diagnosis\n${formatDiagnosis(diagnosis)}`,
-    feedback.length ? `## Earlier attempts were rejected\n${feedback.map((f) => `- ${f}`).join("\n")}` : "",
+    rejections(feedback),
   ]);
 }
 
@@ -80,7 +87,7 @@ export function patch(
   return ask(patcher, "patch", "submit_patch", PatchSchema, [
     `## Diagnosis\n${formatDiagnosis(diagnosis)}`,
     `## Plan\n${formatPlan(p)}`,
-    feedback.length ? `## Earlier attempts were rejected\n${feedback.map((f) => `- ${f}`).join("\n")}` : "",
+    rejections(feedback),
     source,
   ]);
 }

@@ -1,7 +1,7 @@
 import type { ModelRegistry } from "../../models/model-registry.ts";
 import { applyEdits } from "./apply-edits.ts";
 import { type ExternalPatcherSetup, runExternalPatcher } from "./external-patcher.ts";
-import { patch as askPatch, plan as askPlan, formatPlan, review } from "./patcher.ts";
+import { patch as askPatch, plan as askPlan, formatPlan, rejections, review } from "./patcher.ts";
 import type { Diagnosis, Plan } from "./patcher-schemas.ts";
 
 export interface ProposeInput {
@@ -78,7 +78,7 @@ export async function proposeCandidate(input: ProposeInput): Promise<Proposal> {
 
 /** What an external patcher CLI reads: the evidence, earlier rejections, and its instructions. */
 export function externalPrompt(evidence: string, feedback: string[]): string {
-  const earlier = feedback.length ? `## Earlier attempts were rejected\n${feedback.join("\n")}\n\n` : "";
+  const earlier = feedback.length ? `${rejections(feedback)}\n\n` : "";
   return `${evidence}\n\n${earlier}Fix the weakness in agent-src/ that made the agent fail. Change only files under agent-src/ and add a test.`;
 }
 

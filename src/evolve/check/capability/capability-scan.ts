@@ -1,3 +1,22 @@
+import {
+  bindingChild,
+  effectiveParent,
+  type Frame,
+  isNameOnly,
+  keyIn,
+  TYPE_KEYS,
+  TYPE_NODES,
+} from "./ast-frame.ts";
+import {
+  CAPABILITIES,
+  CODE_RUNNERS,
+  GLOBAL_OBJECTS,
+  NETWORK,
+  PROCESS_OK,
+  PROCESS_REJECTED,
+  PROCESS_WHAT,
+  TEST_GLOBALS,
+} from "./capability-lists.ts";
 import { ConstFolder, constBindings, type Node, unwrap } from "./const-fold.ts";
 
 /**
@@ -34,97 +53,9 @@ export interface FileScan {
   tsIgnore: number;
 }
 
-/** Objects that hold every global: `globalThis.process` is `process`. */
-const GLOBAL_OBJECTS = new Set(["globalThis", "global", "window", "self"]);
-/** Globals that run generated code: any use rejects. */
-const CODE_RUNNERS = new Set(["eval", "Function", "WebAssembly", "ShadowRealm", "Worker", "SharedWorker"]);
-const NETWORK = new Set(["fetch", "WebSocket", "XMLHttpRequest", "EventSource"]);
-const CAPABILITIES = new Set([...GLOBAL_OBJECTS, ...CODE_RUNNERS, ...NETWORK, "process", "require"]);
-
-const PROCESS_REJECTED = new Set([
-  "binding",
-  "_linkedBinding",
-  "dlopen",
-  "getBuiltinModule",
-  "mainModule",
-  "moduleLoadList",
-  "reallyExit",
-  "execve",
-  "setuid",
-  "setgid",
-  "seteuid",
-  "setegid",
-  "setgroups",
-  "initgroups",
-  "_debugProcess",
-]);
-const PROCESS_OK = new Set([
-  "stdin",
-  "stdout",
-  "stderr",
-  "cwd",
-  "exit",
-  "exitCode",
-  "pid",
-  "platform",
-  "arch",
-  "version",
-  "versions",
-  "nextTick",
-  "hrtime",
-  "memoryUsage",
-  "uptime",
-  "on",
-  "once",
-  "off",
-  "removeListener",
-  "emitWarning",
-]);
-const PROCESS_WHAT: Record<string, string> = {
-  env: "reads environment variables",
-  chdir: "changes the working directory",
-  kill: "signals processes",
-  argv: "reads the command line (test-runner detection)",
-  execArgv: "reads the command line (test-runner detection)",
-};
-
 /** Binding/property names read as limits of the agent's own (`maxTurns`, `DEFAULT_LIMIT`). */
 const LIMIT_NAME = /limit|max|timeout|budget|wallclock|turns/i;
-/** Keys under which a node holds only TypeScript types, erased at run time. */
-const TYPE_KEYS = new Set([
-  "typeAnnotation",
-  "returnType",
-  "typeParameters",
-  "typeArguments",
-  "superTypeArguments",
-  "implements",
-]);
-const TYPE_NODES = new Set([
-  "TSTypeAliasDeclaration",
-  "TSInterfaceDeclaration",
-  "TSDeclareFunction",
-  "TSImportType",
-  "TSTypeQuery",
-]);
 const COMPARISON = new Set(["===", "!==", "==", "!=", "instanceof"]);
-const WRAPPERS = new Set([
-  "ParenthesizedExpression",
-  "TSAsExpression",
-  "TSSatisfiesExpression",
-  "TSNonNullExpression",
-  "TSTypeAssertion",
-  "TSInstantiationExpression",
-  "ChainExpression",
-]);
-
-interface Frame {
-  node: Node;
-  parent: Frame | null;
-  key: string;
-  /** Inside a binding pattern: identifiers here declare names. */
-  binding: boolean;
-}
-
 /** Scans one parsed file (`program` from oxc-parser, `comments` their texts). */
 export function scanProgram(text: string, program: Node, comments: string[]): FileScan {
   const scan: FileScan = { imports: [], findings: [], strings: [], limits: [], tsNoCheck: 0, tsIgnore: 0 };
@@ -173,49 +104,6 @@ function escalate(scan: FileScan, key: string, text: string) {
   scan.findings.push({ key, text, severity: "escalate" });
 }
 
-/** Whether `key` of the frame's node holds a binding pattern (names being declared). */
-function bindingChild(frame: Frame, key: string): boolean {
-  const t = frame.node.type;
-  if (frame.binding) {
-    if (t === "AssignmentPattern") return key === "left";
-    if (t === "Property") return key === "value";
-    return !(frame.node.computed && key === "key");
-  }
-  if (t === "VariableDeclarator") return key === "id";
-  if (/Function/.test(t)) return key === "params" || key === "id";
-  if (t === "ClassDeclaration" || t === "ClassExpression") return key === "id";
-  if (t === "CatchClause") return key === "param";
-  return /^Import(Default|Namespace)?Specifier$/.test(t) && key === "local";
-}
-
-/** The frame above `f`, skipping parentheses and type assertions around an expression. */
-function effectiveParent(f: Frame): Frame | null {
-  let p = f.parent;
-  while (p && WRAPPERS.has(p.node.type)) p = p.parent;
-  return p;
-}
-
-/** The child of `p` on the path to `f` (through wrappers): its key in `p`. */
-function keyIn(f: Frame, p: Frame): string {
-  let c = f;
-  while (c.parent && c.parent !== p) c = c.parent;
-  return c.key;
-}
-
-/** A non-reference identifier position: property names, labels, import/export names. */
-function isNameOnly(f: Frame): boolean {
-  const p = f.parent;
-  if (!p) return false;
-  const t = p.node.type;
-  if (t === "MemberExpression") return f.key === "property" && !p.node.computed;
-  if (["Property", "MethodDefinition", "PropertyDefinition", "AccessorProperty"].includes(t))
-    return f.key === "key" && !p.node.computed;
-  if (["LabeledStatement", "BreakStatement", "ContinueStatement"].includes(t)) return f.key === "label";
-  if (t === "ImportSpecifier") return f.key === "imported";
-  if (t === "ExportSpecifier" || t === "ExportAllDeclaration") return f.key === "exported";
-  return ["MetaProperty", "TSEnumMember", "TSModuleDeclaration", "ImportAttribute"].includes(t);
-}
-
 /**
  * The global capability an expression names (`process`, `eval`, `fetch`, ...), seeing through
  * `globalThis.x`, `globalThis["x"]` and names built from constant parts; undefined otherwise.
@@ -248,12 +136,24 @@ function visit(f: Frame, scan: FileScan, folder: ConstFolder, lineOf: (pos: numb
       return false;
     case "MetaProperty":
       return true;
+    case "Literal":
+      if (n.value === "constructor")
+        reject(scan, "constructor", 'names "constructor" (the Function-constructor route to eval)');
+      return false;
+    case "UnaryExpression": {
+      const arg = unwrap(n.argument);
+      if (n.operator === "typeof" && arg?.type === "Identifier" && TEST_GLOBALS.has(arg.name))
+        escalate(scan, `test-runner:${arg.name}`, `detects the test runner (typeof ${arg.name})`);
+      break;
+    }
     case "Identifier":
       if (isNameOnly(f)) return true;
       if (f.binding) {
         if (CAPABILITIES.has(n.name)) reject(scan, `rebind:${n.name}`, `declares its own "${n.name}"`);
         return true;
       }
+      if (/^(vi|expect)$|^__vitest/.test(n.name))
+        escalate(scan, `test-runner:${n.name}`, `detects the test runner (${n.name})`);
       break;
   }
   if (n.type === "MemberExpression") {
@@ -266,6 +166,9 @@ function visit(f: Frame, scan: FileScan, folder: ConstFolder, lineOf: (pos: numb
       );
     const prop = n.computed ? folder.string(n.property) : n.property.name;
     if (prop === "constructor") constructorUse(f, scan);
+    const owner = capabilityOf(n.object, folder);
+    if (owner && GLOBAL_OBJECTS.has(owner) && prop && /vitest|^__/i.test(prop))
+      escalate(scan, `test-runner:${prop}`, `detects the test runner (${owner}.${prop})`);
     if (n.computed) {
       // Legitimate code never needs `process[k]` or `globalThis[k]`; a constant key is no excuse.
       const base = capabilityOf(n.object, folder);
@@ -277,10 +180,12 @@ function visit(f: Frame, scan: FileScan, folder: ConstFolder, lineOf: (pos: numb
         );
     }
   }
+  if (n.type === "Property" && f.binding && !n.computed && (n.key.name ?? n.key.value) === "constructor")
+    reject(scan, "constructor", "destructures a constructor (the Function-constructor route to eval)");
   if (n.type === "Identifier" || n.type === "MemberExpression") {
     const cap = capabilityOf(n, folder);
     if (cap) {
-      capabilityUse(cap, f, scan, folder);
+      capabilityUse(cap, f, scan);
       return true;
     }
   }
@@ -334,7 +239,7 @@ function dynamicImport(scan: FileScan, folder: ConstFolder, arg: Node, line: num
 }
 
 /** A use of a global capability, judged by where it stands. */
-function capabilityUse(cap: string, f: Frame, scan: FileScan, folder: ConstFolder) {
+function capabilityUse(cap: string, f: Frame, scan: FileScan) {
   const p = effectiveParent(f);
   const role = p ? keyIn(f, p) : "";
   const pt = p?.node.type;

@@ -114,7 +114,8 @@ function classifyRelative(spec: string, file: string): ModuleVerdict {
   if (!target.startsWith("agent-src/"))
     return { kind: "reject", module: target, why: "imports a path outside agent-src and src/contract" };
   const ext = path.posix.extname(target);
-  if (ext && !MODULE_EXTENSIONS.has(ext))
+  if (!ext) return { kind: "reject", module: target, why: "imports a path without a module extension" };
+  if (!MODULE_EXTENSIONS.has(ext))
     return { kind: "reject", module: target, why: `loads a ${ext} file as a module` };
   if (isAgentTestFile(target) && !isAgentTestFile(file))
     return { kind: "reject", module: target, why: "imports a test file from agent code" };
