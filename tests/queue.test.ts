@@ -1,16 +1,19 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { gzipSync } from "node:zlib";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { QUEUE_NAME } from "../src/queue/connection.ts";
+import { packTree, sha256 } from "../src/queue/file-tree.ts";
+import { treeKey } from "../src/queue/tree-store.ts";
 import { type FakeServer, startFakeModelServer } from "./helpers/fake-model-server.ts";
 import { makeHome } from "./helpers/homes.ts";
 import { moss } from "./helpers/moss-cli.ts";
 import { killAll, spawnWorker, type WorkerProc } from "./helpers/queue-workers.ts";
 import { type RedisServer, redisMissing, startRedis } from "./helpers/redis-server.ts";
 import { addTasks, answerTask, spawnMoss, suiteResponder } from "./helpers/suite-agent.ts";
-import { makeWorkspace } from "./helpers/workspaces.ts";
+import { makeWorkspace, repoRoot } from "./helpers/workspaces.ts";
 
 const missing = redisMissing();
 let server: FakeServer | undefined;
@@ -82,7 +85,8 @@ describe.skipIf(missing)("moss eval --queue (BullMQ on a real redis-server)", ()
       stderr += d;
     });
     const submitterExit = new Promise<number | null>((r) => submitter.once("exit", r));
-    const queue = new Queue(QUEUE_NAME, { connection: new Redis(redis.url, { maxRetriesPerRequest: null }) });
+    const peek = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const queue = new Queue(QUEUE_NAME, { connection: peek });
     const jobs = await until(async () => {
       const waiting = await queue.getJobs(["waiting"]);
       return waiting.length >= 6 ? waiting : undefined;
@@ -94,6 +98,7 @@ describe.skipIf(missing)("moss eval --queue (BullMQ on a real redis-server)", ()
     expect(payload).not.toContain("/tmp/");
     expect(jobs[0]!.data).toMatchObject({ v: 1, agentTree: expect.stringMatching(/^[0-9a-f]{64}$/) });
     await queue.close();
+    peek.disconnect();
 
     const workerHome = await makeHome();
     workers = [0, 1, 2].map(() => spawnWorker(workerHome, redis!.url, workerEnv(server!)));
@@ -279,4 +284,95 @@ describe.skipIf(missing)("queue faults (real redis-server, real worker processes
     expect(next.output()).toContain(` done ${hastyKey}:`);
     expect(perTask(JSON.parse(s.out.stdout))).toEqual({ "solve-me": "1/1", stuck: "0/1" });
   }, 300_000);
+});
+
+describe.skipIf(missing)("queue security (real redis-server, a real worker process)", () => {
+  it("a worker refuses hostile jobs with a logged reason: path traversal, wrong hash, oversize, extra fields, an escaping link", async () => {
+    server = await startFakeModelServer(suiteResponder());
+    redis = await startRedis();
+    const worker = spawnWorker(await makeHome(), redis.url, workerEnv(server));
+    workers = [worker];
+    await worker.waitFor(/takes trials from/);
+    const client = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const upload = async (entries: unknown[]) => {
+      const json = Buffer.from(JSON.stringify({ v: 1, entries }));
+      await client.set(treeKey(sha256(json)), gzipSync(json));
+      return sha256(json);
+    };
+    const agent = packTree(path.join(repoRoot, "agent-src"));
+    await client.set(treeKey(agent.hash), agent.gz);
+    const okFile = { k: "f", p: "check.js", x: false, d: Buffer.from("process.exit(0)").toString("base64") };
+    const base = {
+      v: 1,
+      evalId: "hostile",
+      key: "head:t:0",
+      label: "head",
+      trial: 0,
+      task: { id: "t", prompt: "[solve] hi", check: "node check.js", threshold: 1, limits: {} },
+      agentTree: agent.hash,
+      workspaceTree: await upload([okFile]),
+    };
+    const outside = path.join(path.dirname(repoRoot), `moss-escape-${process.pid}.txt`);
+    const wrong = await upload([okFile, { ...okFile, p: "other.js" }]);
+    await client.set(
+      treeKey(sha256("not this content")),
+      await client.getBuffer(treeKey(wrong)).then((b) => b!),
+    );
+    const cases: Array<[string, Record<string, unknown>, RegExp]> = [
+      [
+        "traversal",
+        {
+          ...base,
+          workspaceTree: await upload([okFile, { ...okFile, p: `../../${path.basename(outside)}` }]),
+        },
+        /unsafe path/,
+      ],
+      ["wrong hash", { ...base, workspaceTree: sha256("not this content") }, /does not match the job's/],
+      ["oversize", { ...base, task: { ...base.task, prompt: "x".repeat(300_000) } }, /over the 262144 cap/],
+      ["extra field", { ...base, env: { ANTHROPIC_API_KEY: "sk-stolen" } }, /does not fit the trial schema/],
+      [
+        "escaping link",
+        { ...base, workspaceTree: await upload([okFile, { k: "l", p: "home", t: "../../../root" }]) },
+        /points outside the tree/,
+      ],
+      ["missing tree", { ...base, agentTree: sha256("never uploaded") }, /not in the queue's store/],
+    ];
+    const queue = new Queue(QUEUE_NAME, { connection: client });
+    for (const [name, data] of cases)
+      await queue.add("trial", data, { jobId: `hostile-${name.replace(" ", "-")}` });
+    for (const [name, , reason] of cases) {
+      const failed = await until(async () => {
+        const job = await queue.getJob(`hostile-${name.replace(" ", "-")}`);
+        return job && (await job.getState()) === "failed" ? job : undefined;
+      });
+      expect(failed.failedReason, name).toMatch(reason);
+      expect(failed.failedReason).toMatch(/^refused by worker /);
+    }
+    expect(worker.output().match(/refused job hostile-/g)).toHaveLength(cases.length);
+    expect(existsSync(outside)).toBe(false);
+    expect(server.requests).toHaveLength(0);
+    // The worker is still up and says how many it refused.
+    const status = JSON.parse((await moss(["workers", "--queue", redis.url, "--json"])).stdout);
+    expect(status.workers[0]).toMatchObject({ refused: cases.length, done: 0 });
+    await queue.close();
+    client.disconnect();
+  }, 180_000);
+
+  it("a password-protected Redis: the right password works, a wrong one is a clear error that never echoes it", async () => {
+    redis = await startRedis(["--requirepass", "s3cret-pw"]);
+    const url = `redis://:s3cret-pw@127.0.0.1:${redis.port}`;
+    const ok = await moss(["workers", "--queue", url]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toContain("no worker connected");
+    const bad = await moss(["workers", "--queue", `redis://:wrong-pw@127.0.0.1:${redis.port}`]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/cannot use the queue at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+.*WRONGPASS/);
+    expect(bad.stderr).toContain("Check the password");
+    expect(bad.stderr).not.toContain("wrong-pw");
+    const none = await moss(["workers", "--queue", redis.url]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/NOAUTH/);
+    const notUrl = await moss(["eval", "x", "--queue", "http://127.0.0.1:1"]);
+    expect(notUrl.code).toBe(2);
+  }, 120_000);
 });
