@@ -4,6 +4,7 @@
  *   npm run bench            (builds first)
  *   npm run bench -- --quick (skips the slow naive clone + npm ci path and the 100k-file workspace)
  *   npm run bench -- --size  (only the workspace set-up time and disk figures)
+ *   npm run bench -- --eval  (only the eval pool figures)
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -23,6 +24,7 @@ import { initHome } from "../src/home/init-home.ts";
 import { readLog } from "../src/log/evolution-log.ts";
 import type { Provider } from "../src/models/provider.ts";
 import { sandboxAvailable } from "../src/sandbox/sandbox.ts";
+import { benchEvalParallel } from "./eval-parallel.ts";
 import { benchWorkspaceSize } from "./workspace-size.ts";
 
 const quick = process.argv.includes("--quick");
@@ -91,6 +93,11 @@ function timingProvider(turns: number) {
 
 async function main() {
   console.error(`moss bench (sandbox: ${SANDBOX ? "bubblewrap" : "none, bubblewrap is not available"})\n`);
+  if (process.argv.includes("--eval")) {
+    await benchEvalParallel(report, packageRoot, SANDBOX);
+    printTable();
+    return;
+  }
   if (process.argv.includes("--size")) {
     await benchWorkspaceSize(report, packageRoot, SANDBOX, quick);
     printTable();
@@ -257,7 +264,10 @@ async function main() {
   const rssMb = process.resourceUsage().maxRSS / 1024;
   report("harness peak RSS", `${rssMb.toFixed(0)} MB`, "-", "-", "<= 200 MB", rssMb <= 200);
 
-  // 7. Per-run set-up time and disk on big workspaces, against cp -r and git worktree add.
+  // 7. moss eval: the worker pool's speed-up and its per-trial overhead against a bare run.
+  await benchEvalParallel(report, packageRoot, SANDBOX);
+
+  // 8. Per-run set-up time and disk on big workspaces, against cp -r and git worktree add.
   await benchWorkspaceSize(report, packageRoot, SANDBOX, quick);
   printTable();
   rmSync(ws, { recursive: true, force: true });
