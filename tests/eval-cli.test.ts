@@ -1,6 +1,7 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { campaignResponder, greetTask } from "./helpers/campaign-model.ts";
 import { type FakeServer, startFakeModelServer } from "./helpers/fake-model-server.ts";
 import { makeHome } from "./helpers/homes.ts";
 import { moss } from "./helpers/moss-cli.ts";
@@ -246,5 +247,39 @@ describe("moss eval", () => {
       'task "bad-check": its check `./run-tests.sh` cannot run on the untouched workspace',
     );
     expect(server.requests).toHaveLength(0);
+  });
+
+  it("--against runs another agent revision on the same trials, paired per task", async () => {
+    server = await startFakeModelServer(campaignResponder());
+    // The head has the demo's weakness (edit_file ignores CRLF); HEAD~1 is the pristine agent.
+    const home = await makeHome({ planted: true });
+    const suite = path.join(makeWorkspace({}), "pair");
+    expect((await moss(["suite", "init", suite])).code).toBe(0);
+    const file = path.join(suite, "suite.json");
+    const json = JSON.parse(readFileSync(file, "utf8"));
+    json.tasks = [greetTask("crlf", "greeting", true), greetTask("lf", "hello", false)];
+    writeFileSync(file, JSON.stringify(json));
+    const r = await moss(
+      ["--home", home, "eval", suite, "--against", "HEAD~1", "--trials", "2", "--parallel", "2", "--json"],
+      { ANTHROPIC_API_KEY: "sk-test", ANTHROPIC_BASE_URL: server.url },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.planned).toBe(8);
+    expect(out.agents.map((a: { label: string }) => a.label)).toEqual(["head", "against"]);
+    const byTask = Object.fromEntries(
+      out.comparison.tasks.map((t: Record<string, unknown>) => [
+        t.taskId,
+        [t.pairs, t.headPasses, t.againstPasses],
+      ]),
+    );
+    expect(byTask).toEqual({ crlf: [2, 0, 2], lf: [2, 2, 2] });
+    expect(out.comparison.all).toMatchObject({
+      pairs: 4,
+      headOnly: 0,
+      againstOnly: 2,
+      verdict: "no clear difference",
+    });
+    expect(out.comparison.all.pValue).toBeCloseTo(0.5, 5);
   });
 });
