@@ -111,6 +111,29 @@ describe("the agent child process", () => {
     });
   });
 
+  it("ends the run when the agent writes more than the channel's total cap", async () => {
+    const agent = fakeAgent(`
+      const line = JSON.stringify({ type: "event", event: { type: "assistant_text", turn: 1, text: "x".repeat(100000) } }) + "\\n";
+      process.stdout.write(JSON.stringify({ type: "ready" }) + "\\n");
+      for (let i = 0; i < 50; i++) process.stdout.write(line);
+      setInterval(() => {}, 1000);`);
+    let events = 0;
+    const result = await runAgentProcess({
+      agentDir: agent,
+      workspace: workspace(),
+      task: "t",
+      limits,
+      provider: idle,
+      maxChannelBytes: 1024 * 1024,
+      onEvent: () => events++,
+    });
+    expect(result).toMatchObject({
+      exitReason: "protocol_error",
+      detail: expect.stringContaining("more than 1048576 bytes on the channel"),
+    });
+    expect(events).toBeLessThanOrEqual(10);
+  });
+
   it("gives the agent no API key, whatever the variable is called", async () => {
     process.env.ANTHROPIC_API_KEY = "sk-ant-secret-1";
     process.env.MY_OTHER_TOKEN = "secret-2";

@@ -142,6 +142,28 @@ done("completed"); await flush(); process.exit(0);`);
   );
 
   it(
+    "calls past limits.costBudgetUsd are refused: budget_exhausted, one API call",
+    async () => {
+      const h = await hostileHome(`
+for (let id = 1; id < 20; id++) { send(request(id)); await next(); }
+done("completed"); await flush(); process.exit(0);`);
+      const { record, requests } = await hostileRun({
+        home: h,
+        replies: Array.from({ length: 5 }, () => text("again")),
+        config: {
+          limits: { costBudgetUsd: 0.1 },
+          prices: { "claude-haiku-5-5": { inputPerMTok: 1000, outputPerMTok: 1000 } },
+        },
+      });
+      expect(requests).toHaveLength(1);
+      expect(record).toMatchObject({ exitReason: "budget_exhausted", turns: 1 });
+      expect(record.detail).toMatch(/cost budget exhausted \(\$0\.1500 of \$0\.1\)/);
+      note("cost budget $0.10", `${record.exitReason} after ${requests.length} API call`);
+    },
+    T,
+  );
+
+  it(
     "an agent that reports completed with forged turns and usage gets the harness's counts",
     async () => {
       const h = await hostileHome(`
@@ -666,4 +688,83 @@ describe("apply-back: a narrow, checked copy into the user's folder", () => {
     },
     T,
   );
+});
+
+describe("terminal output of the record and the consent prompt", () => {
+  const evil = `${ESC}]52;c;cm0gLXJmIH4K${ESC}\\${ESC}[2K\rclean`;
+
+  it(
+    "`moss log` shows a hostile record's diagnosis, plan, reason, gate output and diff visibly",
+    async () => {
+      const { appendRecord, newEvolutionId } = await import("../src/log/evolution-log.ts");
+      const id = newEvolutionId();
+      appendRecord(home, {
+        id,
+        kind: "evolution",
+        time: new Date().toISOString(),
+        task: `task ${evil}`,
+        runId: null,
+        triggerScore: 0,
+        attempt: 1,
+        diagnosis: `diagnosis ${evil}`,
+        plan: `plan ${evil}`,
+        rationale: `rationale ${evil}`,
+        diff: `--- a/agent-src/x.ts\n+++ b/agent-src/x.ts\n@@ -1 +1 @@\n-a\n+b ${evil}\n`,
+        scope: null,
+        gate: {
+          passed: false,
+          typecheck: { passed: false, output: `tsc ${evil}` },
+          tests: [{ name: `test ${evil}`, file: "t.test.ts", status: "failed", message: evil }],
+          summary: `summary ${evil}`,
+          ms: 1,
+        },
+        replay: null,
+        regression: [],
+        verdict: "rejected",
+        reason: `reason ${evil}`,
+        parentCommit: "0".repeat(40),
+        target: null,
+        models: {},
+        usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 },
+        costUsd: 0,
+        timings: {},
+      });
+      const env = { ...process.env, FORCE_COLOR: "1" };
+      const one = execFileSync(process.execPath, [mossBin, "--home", home, "log", id, "--diff"], {
+        env,
+      }).toString();
+      const list = execFileSync(process.execPath, [mossBin, "--home", home, "log"], { env }).toString();
+      for (const out of [one, list]) {
+        expect(out).not.toContain(`${ESC}]`);
+        expect(out).not.toContain(`${ESC}[2K`);
+        expect(out).not.toMatch(/\r(?!\n)/);
+      }
+      for (const field of ["diagnosis", "plan", "rationale", "reason", "tsc", "summary", "test", "+b"])
+        expect(one).toContain(`${field} ^[]52;c;cm0gLXJmIH4K^[\\^[[2K^Mclean`);
+      expect(list).toContain("reason ^[]52;c;");
+      note("moss log of a hostile record", "every field shown as ^[ ^M; colors kept");
+    },
+    T,
+  );
+
+  it("the consent prompt shows the candidate's diff sanitized, then colored", async () => {
+    const { consentPrompt } = await import("../src/cli/evolve-hook.ts");
+    const { default: chalk } = await import("chalk");
+    const level = chalk.level;
+    chalk.level = 1;
+    try {
+      const shown = consentPrompt({
+        diff: `--- a/agent-src/loop.ts\n+++ b/agent-src/loop.ts\n@@ -1 +1,2 @@\n+evil()${ESC}[1A${ESC}[2K\n+${ESC}]52;c;aGk=\x07\n`,
+        before: 0,
+        after: [1],
+      });
+      expect(shown).not.toContain(`${ESC}[1A`);
+      expect(shown).not.toContain(`${ESC}]`);
+      expect(shown).toContain(`${ESC}[32m+evil()^[[1A^[[2K`);
+      expect(shown).toContain("+^[]52;c;aGk=^G");
+    } finally {
+      chalk.level = level;
+    }
+    note("consent prompt diff", "sanitized, then colored");
+  });
 });

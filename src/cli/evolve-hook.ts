@@ -17,15 +17,21 @@ export interface EvolveFlags {
   trials?: number;
 }
 
+/**
+ * What the consent prompt shows of a candidate: its diff, sanitized then colored (a candidate
+ * cannot hide or rewrite its own lines with escape sequences), the review notes and the scores.
+ */
+export function consentPrompt({ diff, before, after, scope, gate }: Parameters<Consent>[0]): string {
+  const notes = formatReviewNotes(scope, gate, diff);
+  return `\n${colorDiff(diff.trimEnd())}\n\n${notes ? `${notes}\n\n` : ""}score on the failed task: ${before} -> ${after.join(", ")}\n`;
+}
+
 /** A terminal prompt when there is a terminal, else null (the candidate is kept pending). */
 export function consentFor(yes: boolean): Consent | null {
   if (yes) return async () => true;
   if (!process.stdin.isTTY || !process.stderr.isTTY) return null;
-  return async ({ diff, before, after, scope, gate }) => {
-    const notes = formatReviewNotes(scope, gate, diff);
-    process.stderr.write(
-      `\n${colorDiff(diff.trimEnd())}\n\n${notes ? `${notes}\n\n` : ""}score on the failed task: ${before} -> ${after.join(", ")}\n`,
-    );
+  return async (candidate) => {
+    process.stderr.write(consentPrompt(candidate));
     const rl = createInterface({ input: process.stdin, output: process.stderr });
     const answer = await rl.question("Promote this change to the agent? [y/N] ");
     rl.close();

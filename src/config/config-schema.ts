@@ -78,6 +78,8 @@ export const ConfigSchema = z
         tokenBudget: z.number().int().positive().default(2_000_000),
         commandTimeoutMs: z.number().int().positive().default(120_000),
         maxOutputTokens: z.number().int().positive().default(8192),
+        /** The harness refuses the agent's model calls once they cost this much (USD); none by default. */
+        costBudgetUsd: z.number().positive().optional(),
       })
       .strict()
       .prefault({}),

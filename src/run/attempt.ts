@@ -1,5 +1,6 @@
 import { appendFileSync, rmSync } from "node:fs";
 import { type AgentRunResult, runAgentProcess } from "../agent-host/agent-process.ts";
+import type { Price } from "../config/config-schema.ts";
 import type { AgentLimits, Usage } from "../contract/index.ts";
 import { type CheckResult, runCheck } from "../evaluate/check-command.ts";
 import { judgeRubric, type Verdict } from "../evaluate/judge.ts";
@@ -22,6 +23,9 @@ export interface AttemptInput {
   rubric: string | null;
   threshold: number;
   limits: AgentLimits;
+  /** The executor's price and the cost budget of the agent's model calls (the harness enforces it). */
+  price?: Price;
+  costBudgetUsd?: number;
   checkTimeoutMs: number;
   executor: Provider;
   judge?: () => Provider;
@@ -92,6 +96,8 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
       workspace: scratch,
       task: input.task,
       limits: input.limits,
+      ...(input.price ? { price: input.price } : {}),
+      ...(input.costBudgetUsd !== undefined ? { costBudgetUsd: input.costBudgetUsd } : {}),
       provider: executor.provider,
       sandbox: input.sandbox,
       shared,

@@ -67,6 +67,7 @@ export async function runTask(input: RunTaskInput): Promise<RunTaskOutput> {
   }
   const snapshotMs = Date.now() - t0;
   const agentDir = input.agentDir ?? input.home;
+  const executorPrice = input.config.prices[input.config.models.executor.model];
   const attempt = await runAttempt({
     agentDir,
     snapshot,
@@ -75,6 +76,10 @@ export async function runTask(input: RunTaskInput): Promise<RunTaskOutput> {
     rubric: input.rubric,
     threshold: input.config.threshold,
     limits: input.config.limits,
+    ...(executorPrice ? { price: executorPrice } : {}),
+    ...(input.config.limits.costBudgetUsd !== undefined
+      ? { costBudgetUsd: input.config.limits.costBudgetUsd }
+      : {}),
     checkTimeoutMs: input.config.check.timeoutMs,
     executor,
     ...(judge ? { judge: () => judge } : {}),
