@@ -2,8 +2,11 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { startFakeModelServer } from "./helpers/fake-model-server.ts";
+import { makeHome } from "./helpers/homes.ts";
 import { moss } from "./helpers/moss-cli.ts";
-import { repoRoot } from "./helpers/workspaces.ts";
+import { suiteResponder } from "./helpers/suite-agent.ts";
+import { makeWorkspace, mathProject, repoRoot } from "./helpers/workspaces.ts";
 
 const fixtures = path.join(repoRoot, "tests", "fixtures");
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), "moss-suite-"));
@@ -172,5 +175,48 @@ describe("suite format", () => {
     const bad = await moss(["suite", "import", "swebench", fixtures]);
     expect(bad.code).toBe(2);
     expect(existsSync(`${fixtures}-suite`)).toBe(false);
+  });
+
+  it("suite harvest makes a suite from this home's runs: each task's latest run, from its starting snapshot", async () => {
+    const server = await startFakeModelServer(suiteResponder());
+    try {
+      const home = await makeHome();
+      const ws = makeWorkspace(mathProject, { git: true });
+      const env = { ANTHROPIC_API_KEY: "sk-test", ANTHROPIC_BASE_URL: server.url };
+      const run = await moss(
+        [
+          "--home",
+          home,
+          "run",
+          "fix add() in src/math.js",
+          "-w",
+          ws,
+          "--check",
+          "node --test",
+          "--no-evolve",
+          "--json",
+        ],
+        env,
+      );
+      expect(run.code, run.stderr).toBe(0);
+      const out = path.join(tmp(), "harvested");
+      const r = await moss(["--home", home, "suite", "harvest", "--out", out]);
+      expect(r.code, r.stderr).toBe(0);
+      const suite = await show(out);
+      expect(suite.tasks).toHaveLength(1);
+      expect(suite.tasks[0]).toMatchObject({
+        prompt: "fix add() in src/math.js",
+        check: "node --test",
+        split: "train",
+        tags: ["harvested", "passed-before"],
+      });
+      // The workspace is the run's starting state (before the fix was applied to the user's folder).
+      expect(readFileSync(path.join(String(suite.tasks[0]?.workspaceDir), "src/math.js"), "utf8")).toContain(
+        "a - b",
+      );
+      expect(readFileSync(path.join(ws, "src/math.js"), "utf8")).toContain("a + b");
+    } finally {
+      await server.close();
+    }
   });
 });
