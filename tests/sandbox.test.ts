@@ -278,6 +278,7 @@ describe("what a sandbox mounts", () => {
     symlinkSync(path.join(home, ".local/lib/node_modules/cli/bin/cli.js"), path.join(home, ".local/bin/cli"));
     file(".nvm/versions/node/v20.1.0/bin/node");
     file(".nvm/versions/node/v20.1.0/lib/node_modules/npm/package.json", "{}");
+    file(".nvm/versions/node/v20.1.0/etc/npmrc", "//registry/:_authToken=secret");
     file(".nvm/alias/default", "20");
     for (const v of ["3.11.7", "3.12.1"]) file(`.pyenv/versions/${v}/bin/python3`);
     file(".pyenv/shims/python3");
@@ -305,7 +306,8 @@ describe("what a sandbox mounts", () => {
         expect.arrayContaining([
           ".local/bin",
           ".local/lib/node_modules/cli",
-          ".nvm/versions/node/v20.1.0",
+          ".nvm/versions/node/v20.1.0/bin",
+          ".nvm/versions/node/v20.1.0/lib",
           ".pyenv/shims",
           ".pyenv/libexec",
           ".pyenv/versions/3.11.7",

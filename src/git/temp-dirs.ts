@@ -1,6 +1,7 @@
 import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { isSandboxUid } from "../sandbox/sandbox.ts";
 
 const PATTERN = /^moss-(wt|scratch|agent-home|gate|ls|etc)-(\d+)-/;
 
@@ -20,7 +21,8 @@ export function pidAlive(pid: number): boolean {
 
 /**
  * Removes this user's moss temp folders left by processes that are gone. Returns how many it
- * removed. Another user's folders (a shared /tmp) are left alone; a folder that cannot be removed
+ * removed. Another user's folders (a shared /tmp) are left alone, except, as root, those moss gave
+ * to a sandbox uid; a folder that cannot be removed
  * is skipped, never an error.
  */
 export function cleanStaleTempDirs(): number {
@@ -31,7 +33,9 @@ export function cleanStaleTempDirs(): number {
     if (!m || pidAlive(Number(m[2]))) continue;
     const dir = path.join(os.tmpdir(), name);
     try {
-      if (uid !== undefined && statSync(dir).uid !== uid) continue;
+      const owner = statSync(dir).uid;
+      // As root, moss hands scratch and gate folders to a sandbox uid (see sandboxUid).
+      if (uid !== undefined && owner !== uid && !(uid === 0 && isSandboxUid(owner))) continue;
       rmSync(dir, { recursive: true, force: true });
       removed++;
     } catch {

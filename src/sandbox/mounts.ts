@@ -64,8 +64,9 @@ export function etcFiles(uid: number): Record<string, string> {
  * - each PATH entry itself, outside the system folders;
  * - for an entry `<prefix>/bin`, the prefix too when it is a toolchain's own folder (at least two
  *   levels below HOME, or outside it: ~/.nvm/versions/node/v20 yes, ~/.local or ~/.cargo no);
+ *   inside HOME only its bin, lib, libexec, share and include, never its etc/;
  * - for a symlink in an entry that points elsewhere (~/.local/bin/tool -> .../tool-1.2/bin/tool),
- *   its target's folder by the same rule, or the target file alone;
+ *   the node package it belongs to, else its target's prefix by the same rule, else the file alone;
  * - for version-manager shims (~/.pyenv/shims, ~/.rbenv/shims) the manager's own code (bin,
  *   libexec, plugins, hooks) and only the versions selected (the workspace's .python-version or
  *   .ruby-version, else the manager's global version file, else all installed versions);
@@ -88,9 +89,13 @@ export function toolchainMounts(pathVar: string | undefined, cwd: string, home =
     for (const target of linkTargets(entry)) {
       if (underSystem(target) || target.startsWith(`${entry}/`)) continue;
       const dir = path.dirname(target);
+      // A node package's bin script needs its whole package; a binary in a prefix, its prefix.
+      const pkg = [dir, path.dirname(dir)].find(
+        (d) => deepEnough(d, home) && existsSync(path.join(d, "package.json")),
+      );
       const prefix = prefixOf(dir, home);
-      if (prefix.length) prefix.forEach(add);
-      else if (deepEnough(dir, home) && existsSync(path.join(dir, "package.json"))) add(dir);
+      if (pkg) add(pkg);
+      else if (prefix.length) prefix.forEach(add);
       else add(target);
     }
     if (existsSync(path.join(entry, "rustup"))) {
@@ -102,11 +107,20 @@ export function toolchainMounts(pathVar: string | undefined, cwd: string, home =
   return [...out];
 }
 
-/** `<prefix>` for a `<prefix>/bin` entry that is a toolchain's own folder; else nothing. */
+/** The parts of an install prefix a toolchain runs from; never its etc/ (a global npmrc, say). */
+const PREFIX_PARTS = ["bin", "lib", "lib64", "libexec", "share", "include"];
+
+/**
+ * For a `<prefix>/bin` entry that is a toolchain's own folder: the prefix (outside HOME), or its
+ * PREFIX_PARTS (inside HOME, where its etc/ may hold the user's tokens); else nothing.
+ */
 function prefixOf(dir: string, home: string): string[] {
   if (path.basename(dir) !== "bin") return [];
   const prefix = path.dirname(dir);
-  return deepEnough(prefix, home) && !underSystem(prefix) && prefix !== "/" ? [prefix] : [];
+  if (!deepEnough(prefix, home) || underSystem(prefix) || prefix === "/") return [];
+  const rel = path.relative(home, prefix);
+  if (rel.startsWith("..") || path.isAbsolute(rel)) return [prefix];
+  return PREFIX_PARTS.map((p) => path.join(prefix, p));
 }
 
 function shimManager(shims: string, cwd: string, home: string): string[] {

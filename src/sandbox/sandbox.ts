@@ -44,7 +44,15 @@ export interface SandboxSpec {
  * no account and no files of its own, so its process limit counts only its own processes.
  */
 export function sandboxUid(): number {
-  return 200_000 + Math.floor(Math.random() * 800_000);
+  return SANDBOX_UID_MIN + Math.floor(Math.random() * (SANDBOX_UID_MAX - SANDBOX_UID_MIN));
+}
+
+const SANDBOX_UID_MIN = 200_000;
+const SANDBOX_UID_MAX = 1_000_000;
+
+/** Whether `uid` is one sandboxUid hands out: a folder it owns was made by moss running as root. */
+export function isSandboxUid(uid: number): boolean {
+  return uid >= SANDBOX_UID_MIN && uid < SANDBOX_UID_MAX;
 }
 
 let probed: { ok: boolean; reason: string } | undefined;
