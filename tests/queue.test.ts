@@ -1,9 +1,11 @@
+import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
+import { makeTempDir } from "../src/git/temp-dirs.ts";
 import { QUEUE_NAME } from "../src/queue/connection.ts";
 import { packTree, sha256 } from "../src/queue/file-tree.ts";
 import { treeKey } from "../src/queue/tree-store.ts";
@@ -19,7 +21,10 @@ const missing = redisMissing();
 let server: FakeServer | undefined;
 let redis: RedisServer | undefined;
 let workers: WorkerProc[] = [];
+/** Submitters of the test, killed after it (a failed test must not leave one running). */
+const submitters: Array<ReturnType<typeof spawnMoss>> = [];
 afterEach(async () => {
+  for (const s of submitters.splice(0)) if (s.exitCode === null) s.kill("SIGKILL");
   await killAll(workers);
   workers = [];
   await server?.close();
@@ -76,6 +81,7 @@ describe.skipIf(missing)("moss eval --queue (BullMQ on a real redis-server)", ()
       ANTHROPIC_API_KEY: SUBMITTER_KEY,
       MOSS_HOME: home,
     });
+    submitters.push(submitter);
     let stdout = "";
     let stderr = "";
     submitter.stdout.on("data", (d) => {
@@ -136,6 +142,7 @@ describe.skipIf(missing)("moss eval --queue (BullMQ on a real redis-server)", ()
 /** A submitter process (`moss eval ... --queue`), its output collected. */
 function submit(args: string[], env: NodeJS.ProcessEnv = {}) {
   const child = spawnMoss(args, env);
+  submitters.push(child);
   const out = { stdout: "", stderr: "" };
   child.stdout.on("data", (d) => {
     out.stdout += d;
@@ -375,4 +382,47 @@ describe.skipIf(missing)("queue security (real redis-server, a real worker proce
     const notUrl = await moss(["eval", "x", "--queue", "http://127.0.0.1:1"]);
     expect(notUrl.code).toBe(2);
   }, 120_000);
+
+  it("rediss:// (TLS) end to end: a trial through a worker over TLS; an unknown certificate is refused", async () => {
+    const dir = makeTempDir("scratch");
+    const cert = path.join(dir, "cert.pem");
+    const key = path.join(dir, "key.pem");
+    execFileSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        key,
+        "-out",
+        cert,
+        "-days",
+        "1",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-addext",
+        "subjectAltName=IP:127.0.0.1",
+      ],
+      { stdio: "ignore" },
+    );
+    redis = await startRedis([], { cert, key });
+    expect(redis.url).toMatch(/^rediss:/);
+    const untrusted = await moss(["workers", "--queue", redis.url]);
+    expect(untrusted.code).toBe(2);
+    expect(untrusted.stderr).toMatch(/cannot use the queue at rediss:/);
+    const ca = { MOSS_QUEUE_CA_FILE: cert };
+    server = await startFakeModelServer(suiteResponder());
+    workers = [spawnWorker(await makeHome(), redis.url, { ...workerEnv(server), ...ca })];
+    const home = await makeHome();
+    const suite = await makeSuite();
+    const r = await moss(
+      ["--home", home, "eval", suite, "--tasks", "fix-add", "--json", "--queue", redis.url],
+      ca,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(perTask(JSON.parse(r.stdout))).toEqual({ "fix-add": "1/1" });
+  }, 180_000);
 });

@@ -53,8 +53,9 @@ export function connectRedis(url: URL, name: string): Redis {
 }
 
 /**
- * Waits until `client` answers a PING, up to `ms`; else a UsageError saying where and what next
- * (a wrong password or an unreachable host is the user's to fix).
+ * Waits until `client` answers a PING, up to `ms`; else disconnects it (so nothing keeps the
+ * process alive) and throws a UsageError saying where and what next (a wrong password or an
+ * unreachable host is the user's to fix).
  */
 export async function ensureReachable(client: Redis, url: URL, ms: number): Promise<void> {
   let last = "";
@@ -65,6 +66,7 @@ export async function ensureReachable(client: Redis, url: URL, ms: number): Prom
   try {
     await withDeadline(client.ping(), ms, () => new Error(last || "no answer"));
   } catch (err) {
+    client.disconnect();
     const why = (err as Error).message;
     throw new UsageError(
       `cannot use the queue at ${redactUrl(url.toString())}: ${why}. ` +

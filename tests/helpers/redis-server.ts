@@ -25,26 +25,34 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-/** A throwaway redis-server on a free loopback port, without persistence; `args` are extra flags. */
-export async function startRedis(args: string[] = []): Promise<RedisServer> {
+/**
+ * A throwaway redis-server on a free loopback port, without persistence; `args` are extra flags.
+ * With `tls`, the port speaks only TLS (rediss://) with that certificate and key.
+ */
+export async function startRedis(
+  args: string[] = [],
+  tls?: { cert: string; key: string },
+): Promise<RedisServer> {
   const port = await freePort();
+  const portArgs = tls
+    ? [
+        "--port",
+        "0",
+        "--tls-port",
+        String(port),
+        "--tls-cert-file",
+        tls.cert,
+        "--tls-key-file",
+        tls.key,
+        "--tls-auth-clients",
+        "no",
+      ]
+    : ["--port", String(port)];
   let child: ChildProcess | null = null;
   const start = async () => {
     child = spawn(
       "redis-server",
-      [
-        "--port",
-        String(port),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--daemonize",
-        "no",
-        ...args,
-      ],
+      [...portArgs, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no", ...args],
       { stdio: "ignore" },
     );
     await waitForPort(port, 20_000);
@@ -58,7 +66,7 @@ export async function startRedis(args: string[] = []): Promise<RedisServer> {
     await gone;
   };
   await start();
-  return { port, url: `redis://127.0.0.1:${port}`, kill, restart: start, stop: kill };
+  return { port, url: `${tls ? "rediss" : "redis"}://127.0.0.1:${port}`, kill, restart: start, stop: kill };
 }
 
 function freePort(): Promise<number> {
