@@ -1,9 +1,10 @@
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, expect, it } from "vitest";
 import { anthropicMessage, type FakeServer, startFakeModelServer } from "./helpers/fake-model-server.ts";
 import { moss } from "./helpers/moss-cli.ts";
+import { describeSandboxed } from "./helpers/sandbox-gate.ts";
 import { makeWorkspace, mathProject } from "./helpers/workspaces.ts";
 
 let server: FakeServer | undefined;
@@ -39,7 +40,7 @@ function snapshotDir(dir: string): Record<string, string> {
   return out;
 }
 
-describe("moss run through the built binary", () => {
+describeSandboxed("moss run through the built binary", () => {
   it("passes a task with a real check, applies the diff and prints JSON", async () => {
     server = await startFakeModelServer(fixTurns());
     const ws = makeWorkspace(mathProject, { git: true });

@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { ConfigSchema } from "../src/config/config-schema.ts";
 import { emptyUsage } from "../src/contract/index.ts";
 import { candidatePolicy } from "../src/evolve/check/candidate-policy.ts";
@@ -11,6 +11,7 @@ import { createWorktree } from "../src/git/worktree.ts";
 import { readLog } from "../src/log/evolution-log.ts";
 import { demoRunArgs, demoWorkspace, makeHome } from "./helpers/homes.ts";
 import { moss } from "./helpers/moss-cli.ts";
+import { describeSandboxed } from "./helpers/sandbox-gate.ts";
 
 const sh = (cwd: string, ...args: string[]) => execFileSync("git", args, { cwd, encoding: "utf8" }).trim();
 const config = ConfigSchema.parse({});
@@ -44,7 +45,7 @@ function draft(id: string, parent: string, diff: string): RecordDraft {
   };
 }
 
-describe("candidates built on an outdated head", () => {
+describeSandboxed("candidates built on an outdated head", () => {
   it("are re-applied and re-gated against the new head before they land", async () => {
     const home = await makeHome();
     const parent = sh(home, "rev-parse", "main");
@@ -89,7 +90,7 @@ describe("candidates built on an outdated head", () => {
   });
 });
 
-describe("four moss processes evolving the same home at once", () => {
+describeSandboxed("four moss processes evolving the same home at once", () => {
   it("keep history linear and the log chain intact; one identical fix lands, the rest see the moved head", async () => {
     const home = await makeHome({ planted: true });
     const before = sh(home, "rev-parse", "main");

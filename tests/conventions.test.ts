@@ -5,6 +5,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { anthropicMessage, type FakeServer, startFakeModelServer } from "./helpers/fake-model-server.ts";
 import { moss } from "./helpers/moss-cli.ts";
+import { itSandboxed } from "./helpers/sandbox-gate.ts";
 import { makeWorkspace, mathProject, repoRoot } from "./helpers/workspaces.ts";
 
 let server: FakeServer | undefined;
@@ -37,154 +38,169 @@ describe("CLI conventions, through the built binary", () => {
     }
   });
 
-  it("MOSS_EXECUTOR_MODEL works on its own; -m wins over it; an unpriced model's cost is unknown, not $0", async () => {
-    server = await startFakeModelServer([...fixTurns(), ...fixTurns()]);
-    const env = {
-      ANTHROPIC_API_KEY: "sk-test",
-      ANTHROPIC_BASE_URL: server.url,
-      MOSS_EXECUTOR_MODEL: "env-model",
-    };
-    const args = ["run", "fix add", "--check", "node --test", "--no-evolve", "--json"];
-    const byEnv = await moss([...args, "-w", makeWorkspace(mathProject)], env);
-    expect(byEnv.code, byEnv.stderr).toBe(0);
-    expect(server.requests[0]!.body.model).toBe("env-model");
-    expect(JSON.parse(byEnv.stdout)).toMatchObject({ totalCostUsd: null, unpricedModels: ["env-model"] });
+  itSandboxed(
+    "MOSS_EXECUTOR_MODEL works on its own; -m wins over it; an unpriced model's cost is unknown, not $0",
+    async () => {
+      server = await startFakeModelServer([...fixTurns(), ...fixTurns()]);
+      const env = {
+        ANTHROPIC_API_KEY: "sk-test",
+        ANTHROPIC_BASE_URL: server.url,
+        MOSS_EXECUTOR_MODEL: "env-model",
+      };
+      const args = ["run", "fix add", "--check", "node --test", "--no-evolve", "--json"];
+      const byEnv = await moss([...args, "-w", makeWorkspace(mathProject)], env);
+      expect(byEnv.code, byEnv.stderr).toBe(0);
+      expect(server.requests[0]!.body.model).toBe("env-model");
+      expect(JSON.parse(byEnv.stdout)).toMatchObject({ totalCostUsd: null, unpricedModels: ["env-model"] });
 
-    const byFlag = await moss([...args, "-w", makeWorkspace(mathProject), "-m", "flag-model"], env);
-    expect(byFlag.code, byFlag.stderr).toBe(0);
-    expect(server.requests[2]!.body.model).toBe("flag-model");
-    const human = await moss(["run", "fix add", "-w", makeWorkspace(mathProject), "--no-evolve"], {
-      ...env,
-      ANTHROPIC_BASE_URL: (await restart(doNothing())).url,
-    });
-    expect(human.stderr).toMatch(/cost unknown: no price for env-model; add it under "prices"/);
-  });
+      const byFlag = await moss([...args, "-w", makeWorkspace(mathProject), "-m", "flag-model"], env);
+      expect(byFlag.code, byFlag.stderr).toBe(0);
+      expect(server.requests[2]!.body.model).toBe("flag-model");
+      const human = await moss(["run", "fix add", "-w", makeWorkspace(mathProject), "--no-evolve"], {
+        ...env,
+        ANTHROPIC_BASE_URL: (await restart(doNothing())).url,
+      });
+      expect(human.stderr).toMatch(/cost unknown: no price for env-model; add it under "prices"/);
+    },
+  );
 
-  it("reads the task from stdin (`-`) and from --task-file, of any size, and records the real task", async () => {
-    const big = `fix add. ${"context line for the agent\n".repeat(6000)}`; // ~160 KB, over the argv limit
-    expect(Buffer.byteLength(big)).toBeGreaterThan(128 * 1024);
-    server = await startFakeModelServer([...fixTurns(), ...fixTurns()]);
-    const env = { ANTHROPIC_API_KEY: "sk-test", ANTHROPIC_BASE_URL: server.url };
-    const common = ["--check", "node --test", "--no-evolve", "--json"];
-    const piped = await moss(["run", "-", "-w", makeWorkspace(mathProject), ...common], env, repoRoot, big);
-    expect(piped.code, piped.stderr).toBe(0);
-    expect(JSON.parse(piped.stdout).task).toBe(big);
-    expect(JSON.stringify(server.requests[0]!.body.messages)).toContain("context line for the agent");
+  itSandboxed(
+    "reads the task from stdin (`-`) and from --task-file, of any size, and records the real task",
+    async () => {
+      const big = `fix add. ${"context line for the agent\n".repeat(6000)}`; // ~160 KB, over the argv limit
+      expect(Buffer.byteLength(big)).toBeGreaterThan(128 * 1024);
+      server = await startFakeModelServer([...fixTurns(), ...fixTurns()]);
+      const env = { ANTHROPIC_API_KEY: "sk-test", ANTHROPIC_BASE_URL: server.url };
+      const common = ["--check", "node --test", "--no-evolve", "--json"];
+      const piped = await moss(["run", "-", "-w", makeWorkspace(mathProject), ...common], env, repoRoot, big);
+      expect(piped.code, piped.stderr).toBe(0);
+      expect(JSON.parse(piped.stdout).task).toBe(big);
+      expect(JSON.stringify(server.requests[0]!.body.messages)).toContain("context line for the agent");
 
-    const file = path.join(tempDir("task"), "task.md");
-    writeFileSync(file, big);
-    const fromFile = await moss(
-      ["run", "--task-file", file, "-w", makeWorkspace(mathProject), ...common],
-      env,
-    );
-    expect(fromFile.code, fromFile.stderr).toBe(0);
-    expect(JSON.parse(fromFile.stdout).task).toBe(big);
+      const file = path.join(tempDir("task"), "task.md");
+      writeFileSync(file, big);
+      const fromFile = await moss(
+        ["run", "--task-file", file, "-w", makeWorkspace(mathProject), ...common],
+        env,
+      );
+      expect(fromFile.code, fromFile.stderr).toBe(0);
+      expect(JSON.parse(fromFile.stdout).task).toBe(big);
 
-    const both = await moss(["run", "x", "--task-file", file], env);
-    expect(both).toMatchObject({ code: 2, stderr: expect.stringMatching(/give the task once/) });
-    const none = await moss(["run"], env);
-    expect(none).toMatchObject({ code: 2, stderr: expect.stringMatching(/say what the agent should do/) });
-  });
+      const both = await moss(["run", "x", "--task-file", file], env);
+      expect(both).toMatchObject({ code: 2, stderr: expect.stringMatching(/give the task once/) });
+      const none = await moss(["run"], env);
+      expect(none).toMatchObject({ code: 2, stderr: expect.stringMatching(/say what the agent should do/) });
+    },
+  );
 
-  it("colors: off when redirected and with NO_COLOR; on with FORCE_COLOR or --color always", async () => {
-    server = await startFakeModelServer([...doNothing(), ...doNothing(), ...doNothing(), ...doNothing()]);
-    const env = { ANTHROPIC_API_KEY: "sk-test", ANTHROPIC_BASE_URL: server.url, FORCE_COLOR: undefined };
-    const run = (extra: string[], more: NodeJS.ProcessEnv = {}) =>
-      moss(
+  itSandboxed(
+    "colors: off when redirected and with NO_COLOR; on with FORCE_COLOR or --color always",
+    async () => {
+      server = await startFakeModelServer([...doNothing(), ...doNothing(), ...doNothing(), ...doNothing()]);
+      const env = { ANTHROPIC_API_KEY: "sk-test", ANTHROPIC_BASE_URL: server.url, FORCE_COLOR: undefined };
+      const run = (extra: string[], more: NodeJS.ProcessEnv = {}) =>
+        moss(
+          [
+            "run",
+            "fix add",
+            "-w",
+            makeWorkspace(mathProject),
+            "--check",
+            "node --test",
+            "--no-evolve",
+            ...extra,
+          ],
+          {
+            ...env,
+            ...more,
+          },
+        );
+      const plain = await run([]);
+      expect(plain.stdout).toContain("FAIL score");
+      expect(plain.stdout + plain.stderr).not.toContain(ESC);
+      expect((await run(["--color", "always"], { NO_COLOR: "1" })).stdout).toContain(ESC);
+      expect((await run([], { FORCE_COLOR: "1" })).stdout).toContain(ESC);
+      const noColor = await run(["--color", "auto"], { NO_COLOR: "1", FORCE_COLOR: "1" });
+      expect(noColor.stdout + noColor.stderr).not.toContain(ESC);
+      expect((await moss(["--color", "sometimes", "runs"])).stderr).toMatch(
+        /--color must be auto, always or never/,
+      );
+    },
+  );
+
+  itSandboxed(
+    "exit codes: 1 for a failed run, 3 for a passing run not applied because the workspace changed meanwhile",
+    async () => {
+      const ws = makeWorkspace(mathProject);
+      server = await startFakeModelServer([
+        fixTurns()[0]!,
+        { hangMs: 1500, body: anthropicMessage([{ type: "text", text: "Fixed add." }]) },
+      ]);
+      const env = { ANTHROPIC_API_KEY: "sk-test", ANTHROPIC_BASE_URL: server.url };
+      const running = moss(["run", "fix add", "-w", ws, "--check", "node --test", "--no-evolve"], env);
+      // Another writer (a second run, an editor) changes the file while the agent works on it.
+      while (server.requests.length < 2) await new Promise((r) => setTimeout(r, 50));
+      writeFileSync(path.join(ws, "src/math.js"), "export function add(a, b) {\n  return b + a;\n}\n");
+      const r = await running;
+      expect(r.stdout).toContain("PASS");
+      expect(r.stdout).toContain("not applied: changed in the meantime: src/math.js");
+      expect(r.code).toBe(3);
+      expect(readFileSync(path.join(ws, "src/math.js"), "utf8")).toContain("b + a");
+    },
+  );
+
+  itSandboxed(
+    "timeouts as flags: --check-timeout kills a check that never ends, --model-timeout a hung model call",
+    async () => {
+      server = await startFakeModelServer([
+        { hangMs: 60_000, body: {} },
+        { hangMs: 60_000, body: {} },
+        { hangMs: 60_000, body: {} },
+        { hangMs: 60_000, body: {} },
+      ]);
+      const env = { ANTHROPIC_API_KEY: "sk-test", ANTHROPIC_BASE_URL: server.url };
+      const r = await moss(
+        [
+          "run",
+          "fix add",
+          "-w",
+          makeWorkspace(mathProject),
+          "--no-evolve",
+          "--json",
+          "--model-timeout",
+          "300ms",
+        ],
+        env,
+      );
+      expect(r.code).toBe(1);
+      expect(JSON.parse(r.stdout)).toMatchObject({ exitReason: "model_error" });
+      expect(JSON.parse(r.stdout).detail).toMatch(/timed out/);
+
+      await restart(doNothing());
+      const hung = await moss(
         [
           "run",
           "fix add",
           "-w",
           makeWorkspace(mathProject),
           "--check",
-          "node --test",
+          "node -e 'setTimeout(() => {}, 600000)'",
+          "--check-timeout",
+          "1s",
           "--no-evolve",
-          ...extra,
+          "--json",
         ],
-        {
-          ...env,
-          ...more,
-        },
+        { ...env, ANTHROPIC_BASE_URL: server!.url },
       );
-    const plain = await run([]);
-    expect(plain.stdout).toContain("FAIL score");
-    expect(plain.stdout + plain.stderr).not.toContain(ESC);
-    expect((await run(["--color", "always"], { NO_COLOR: "1" })).stdout).toContain(ESC);
-    expect((await run([], { FORCE_COLOR: "1" })).stdout).toContain(ESC);
-    const noColor = await run(["--color", "auto"], { NO_COLOR: "1", FORCE_COLOR: "1" });
-    expect(noColor.stdout + noColor.stderr).not.toContain(ESC);
-    expect((await moss(["--color", "sometimes", "runs"])).stderr).toMatch(
-      /--color must be auto, always or never/,
-    );
-  });
-
-  it("exit codes: 1 for a failed run, 3 for a passing run not applied because the workspace changed meanwhile", async () => {
-    const ws = makeWorkspace(mathProject);
-    server = await startFakeModelServer([
-      fixTurns()[0]!,
-      { hangMs: 1500, body: anthropicMessage([{ type: "text", text: "Fixed add." }]) },
-    ]);
-    const env = { ANTHROPIC_API_KEY: "sk-test", ANTHROPIC_BASE_URL: server.url };
-    const running = moss(["run", "fix add", "-w", ws, "--check", "node --test", "--no-evolve"], env);
-    // Another writer (a second run, an editor) changes the file while the agent works on it.
-    while (server.requests.length < 2) await new Promise((r) => setTimeout(r, 50));
-    writeFileSync(path.join(ws, "src/math.js"), "export function add(a, b) {\n  return b + a;\n}\n");
-    const r = await running;
-    expect(r.stdout).toContain("PASS");
-    expect(r.stdout).toContain("not applied: changed in the meantime: src/math.js");
-    expect(r.code).toBe(3);
-    expect(readFileSync(path.join(ws, "src/math.js"), "utf8")).toContain("b + a");
-  });
-
-  it("timeouts as flags: --check-timeout kills a check that never ends, --model-timeout a hung model call", async () => {
-    server = await startFakeModelServer([
-      { hangMs: 60_000, body: {} },
-      { hangMs: 60_000, body: {} },
-      { hangMs: 60_000, body: {} },
-      { hangMs: 60_000, body: {} },
-    ]);
-    const env = { ANTHROPIC_API_KEY: "sk-test", ANTHROPIC_BASE_URL: server.url };
-    const r = await moss(
-      [
-        "run",
-        "fix add",
-        "-w",
-        makeWorkspace(mathProject),
-        "--no-evolve",
-        "--json",
-        "--model-timeout",
-        "300ms",
-      ],
-      env,
-    );
-    expect(r.code).toBe(1);
-    expect(JSON.parse(r.stdout)).toMatchObject({ exitReason: "model_error" });
-    expect(JSON.parse(r.stdout).detail).toMatch(/timed out/);
-
-    await restart(doNothing());
-    const hung = await moss(
-      [
-        "run",
-        "fix add",
-        "-w",
-        makeWorkspace(mathProject),
-        "--check",
-        "node -e 'setTimeout(() => {}, 600000)'",
-        "--check-timeout",
-        "1s",
-        "--no-evolve",
-        "--json",
-      ],
-      { ...env, ANTHROPIC_BASE_URL: server!.url },
-    );
-    // The baseline check on the untouched workspace is what hangs: the environment's failure (exit 2).
-    expect(hung.code, hung.stderr).toBe(2);
-    expect(JSON.parse(hung.stdout)).toMatchObject({ exitReason: "check_unrunnable" });
-    expect(JSON.parse(hung.stdout).detail).toMatch(/timed out after 1 s/);
-    expect((await moss(["run", "x", "--check-timeout", "soon"], env)).stderr).toMatch(
-      /--check-timeout must be a duration/,
-    );
-  });
+      // The baseline check on the untouched workspace is what hangs: the environment's failure (exit 2).
+      expect(hung.code, hung.stderr).toBe(2);
+      expect(JSON.parse(hung.stdout)).toMatchObject({ exitReason: "check_unrunnable" });
+      expect(JSON.parse(hung.stdout).detail).toMatch(/timed out after 1 s/);
+      expect((await moss(["run", "x", "--check-timeout", "soon"], env)).stderr).toMatch(
+        /--check-timeout must be a duration/,
+      );
+    },
+  );
 
   it("config discovery: user config, then the home's, then --config, each reported by `moss config`", async () => {
     const xdg = tempDir("xdg");

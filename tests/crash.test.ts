@@ -2,11 +2,12 @@ import { execFile, execFileSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { runGate } from "../src/evolve/check/gate.ts";
 import { createWorktree } from "../src/git/worktree.ts";
 import { demoRunArgs, demoWorkspace, makeHome } from "./helpers/homes.ts";
 import { moss, mossBin } from "./helpers/moss-cli.ts";
+import { describeSandboxed } from "./helpers/sandbox-gate.ts";
 
 const sh = (cwd: string, ...args: string[]) => execFileSync("git", args, { cwd, encoding: "utf8" }).trim();
 
@@ -29,7 +30,7 @@ const FAULTS = [
   "promote:ref-moved",
 ];
 
-describe("killed with SIGKILL at each step, moss leaves the home old or new, never between", () => {
+describeSandboxed("killed with SIGKILL at each step, moss leaves the home old or new, never between", () => {
   it.each(FAULTS)("at %s", async (fault) => {
     const home = await makeHome({ planted: true });
     const before = sh(home, "rev-parse", "main");

@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { moss } from "./helpers/moss-cli.ts";
+import { itSandboxed } from "./helpers/sandbox-gate.ts";
 
 // One real demo run (real git, worktrees, vitest; replayed model) shared by the checks below.
 let dir: string;
@@ -94,7 +95,7 @@ describe("moss demo", () => {
     writeFileSync(file, original);
   });
 
-  it("refuses rollbacks to unknown, rejected or never-good states", async () => {
+  itSandboxed("refuses rollbacks to unknown, rejected or never-good states", async () => {
     const unknown = await moss(["--home", home, "rollback", "deadbeef"]);
     expect(unknown).toMatchObject({ code: 2, stderr: expect.stringMatching(/unknown revision "deadbeef"/) });
     const list = (await moss(["--home", home, "log"])).stdout.trim().split("\n");

@@ -5,6 +5,7 @@ import { campaignResponder, greetTask } from "./helpers/campaign-model.ts";
 import { type FakeServer, startFakeModelServer } from "./helpers/fake-model-server.ts";
 import { makeHome } from "./helpers/homes.ts";
 import { moss } from "./helpers/moss-cli.ts";
+import { describeSandboxed } from "./helpers/sandbox-gate.ts";
 import { addTasks, answerTask, spawnMoss, suiteResponder } from "./helpers/suite-agent.ts";
 import { makeWorkspace } from "./helpers/workspaces.ts";
 
@@ -34,7 +35,7 @@ const perTask = (summary: {
   agents: Array<{ tasks: Array<{ taskId: string; n: number; passes: number }> }>;
 }) => Object.fromEntries(summary.agents[0]!.tasks.map((t) => [t.taskId, `${t.passes}/${t.n}`]));
 
-describe("moss eval", () => {
+describeSandboxed("moss eval", () => {
   it("suite init -> eval on 2 workers: every trial once in results.jsonl, pass@1 with intervals, cost", async () => {
     server = await startFakeModelServer(suiteResponder());
     const home = await makeHome();

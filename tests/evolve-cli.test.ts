@@ -1,14 +1,15 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { demoRunArgs, demoWorkspace, makeHome } from "./helpers/homes.ts";
 import { moss } from "./helpers/moss-cli.ts";
+import { describeSandboxed } from "./helpers/sandbox-gate.ts";
 
 const head = (home: string) =>
   execFileSync("git", ["rev-parse", "main"], { cwd: home, encoding: "utf8" }).trim();
 
-describe("moss run evolves the agent when a run fails", () => {
+describeSandboxed("moss run evolves the agent when a run fails", () => {
   it("with --yes: improves the agent, promotes it and retries the task, which then passes", async () => {
     const home = await makeHome({ planted: true });
     const ws = demoWorkspace();

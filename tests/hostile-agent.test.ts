@@ -18,12 +18,13 @@ import {
 } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { anthropicMessage } from "./helpers/fake-model-server.ts";
 import { makeHome } from "./helpers/homes.ts";
 import { commandReplies, hostileHome, hostileRun } from "./helpers/hostile-runs.ts";
 import { mossBin } from "./helpers/moss-cli.ts";
 import { makeWorkspace } from "./helpers/workspaces.ts";
+import { describeSandboxed } from "./helpers/sandbox-gate.ts";
 
 const T = 120_000;
 const outcomes: Array<[string, string]> = [];
@@ -43,7 +44,7 @@ beforeAll(async () => {
 const ESC = "\x1b";
 const text = (t: string) => ({ body: anthropicMessage([{ type: "text", text: t }]) });
 
-describe("the channel: the harness trusts nothing the agent says", () => {
+describeSandboxed("the channel: the harness trusts nothing the agent says", () => {
   it(
     "a forged model_request with max_tokens 99999 is clamped to the configured limit",
     async () => {
@@ -318,7 +319,7 @@ while pid > 1:
 print(json.dumps(out))
 `;
 
-describe("terminal output: agent text is shown, never obeyed", () => {
+describeSandboxed("terminal output: agent text is shown, never obeyed", () => {
   const nasty = `ok ${ESC}]52;c;cm0gLXJmIH4K${ESC}\\ line${ESC}[1A${ESC}[2K erased\rOVER \u202Egnp.exe \u009b31m c1`;
 
   it(

@@ -29,6 +29,7 @@ import { ModelRegistry } from "../src/models/model-registry.ts";
 import { createScriptedProvider, turn } from "../src/models/scripted-provider.ts";
 import { runTask } from "../src/run/run-task.ts";
 import { makeHome } from "./helpers/homes.ts";
+import { noSandbox, notRun } from "./helpers/sandbox-gate.ts";
 import { CAPABILITY_CASES } from "./hostile-cases/capability-cases.ts";
 import { GATE_CASES } from "./hostile-cases/gate-cases.ts";
 import type { HostileCase } from "./hostile-cases/helpers.ts";
@@ -59,6 +60,8 @@ const newTest = (d: string, name: string, body: string) =>
 
 interface Case {
   name: string;
+  /** Needs the real sandbox (its watchdog and limits decide the verdict). */
+  sandbox?: true;
   change?: (dir: string) => void;
   patch?: Patch;
   expect: RegExp;
@@ -326,11 +329,13 @@ const CASES: Case[] = [
   },
   {
     name: "an infinite loop in a test",
+    sandbox: true,
     change: (d) => newTest(d, "spin.test.ts", 'it("spins", () => { while (true) {} });'),
     expect: /gate: .*ran past 15000 ms/,
   },
   {
     name: "a fork bomb in a test",
+    sandbox: true,
     change: (d) =>
       newTest(
         d,
@@ -341,6 +346,7 @@ const CASES: Case[] = [
   },
   {
     name: "a 2 GB allocation in a test",
+    sandbox: true,
     change: (d) =>
       newTest(
         d,
@@ -429,7 +435,8 @@ describe("hostile candidates are rejected with a specific reason; head, log and 
     expect(CASES.length + 1).toBeGreaterThanOrEqual(30);
   });
 
-  it.each(CASES.map((c) => [c.name, c] as const))(
+  for (const c of CASES.filter((c) => c.sandbox && noSandbox)) it.skip(notRun(c.name), () => {});
+  it.each(CASES.filter((c) => !(c.sandbox && noSandbox)).map((c) => [c.name, c] as const))(
     "%s",
     async (name, c) => {
       const reason = await judge(c);

@@ -1,7 +1,7 @@
 import { execFile, execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, expect, it } from "vitest";
 import {
   anthropicMessage,
   type FakeReply,
@@ -10,6 +10,7 @@ import {
 } from "./helpers/fake-model-server.ts";
 import { makeHome } from "./helpers/homes.ts";
 import { moss, mossBin } from "./helpers/moss-cli.ts";
+import { describeSandboxed } from "./helpers/sandbox-gate.ts";
 import { makeWorkspace, mathProject } from "./helpers/workspaces.ts";
 
 let server: FakeServer | undefined;
@@ -104,94 +105,97 @@ function lastRecord(home: string): { verdict: string; reason: string } {
   return JSON.parse(readFileSync(path.join(dir, files.at(-1)!), "utf8"));
 }
 
-describe("Ctrl-C and SIGTERM stop every child at any stage and leave an `interrupted` record", () => {
-  it("during the diagnosis (a patcher model call in flight)", async () => {
-    server = await startFakeModelServer([giveUp, HANG]);
-    const home = await makeHome();
-    const r = await interruptRun({ home, ready: () => server!.requests.length >= 2 });
-    expect(r.code, r.stderr).toBe(130);
-    expect(lastRecord(home)).toMatchObject({ verdict: "interrupted" });
-    expect(lastRecord(home).reason).toMatch(/interrupted \(SIGINT\) while diagnosing the failure/);
-    expect((await moss(["--home", home, "log", "--verify"])).code).toBe(0);
-  });
-
-  it("during an external patcher (SIGTERM): the patcher process is gone", async () => {
-    server = await startFakeModelServer([giveUp]);
-    const home = await makeHome();
-    const marker = "314159";
-    const r = await interruptRun({
-      home,
-      extra: ["--patcher-cmd", `sleep ${marker}`],
-      ready: () => processesWith(`sleep ${marker}`).length > 0,
-      signal: "SIGTERM",
+describeSandboxed(
+  "Ctrl-C and SIGTERM stop every child at any stage and leave an `interrupted` record",
+  () => {
+    it("during the diagnosis (a patcher model call in flight)", async () => {
+      server = await startFakeModelServer([giveUp, HANG]);
+      const home = await makeHome();
+      const r = await interruptRun({ home, ready: () => server!.requests.length >= 2 });
+      expect(r.code, r.stderr).toBe(130);
+      expect(lastRecord(home)).toMatchObject({ verdict: "interrupted" });
+      expect(lastRecord(home).reason).toMatch(/interrupted \(SIGINT\) while diagnosing the failure/);
+      expect((await moss(["--home", home, "log", "--verify"])).code).toBe(0);
     });
-    expect(r.code, r.stderr).toBe(143);
-    expect(processesWith(`sleep ${marker}`)).toEqual([]);
-    expect(lastRecord(home)).toMatchObject({ verdict: "interrupted" });
-    expect(lastRecord(home).reason).toMatch(/interrupted \(SIGTERM\) while proposing a patch/);
-    expect((r.out as { evolution: { attempts: unknown[] } }).evolution.attempts).toEqual([
-      expect.objectContaining({ verdict: "interrupted" }),
-    ]);
-    expect((await moss(["--home", home, "log", "--verify"])).code).toBe(0);
-  });
 
-  it("during the gate: its vitest and typecheck are gone, the candidate is not rejected", async () => {
-    const hanging = 'import { it } from "vitest";\n\nit("waits", () => new Promise(() => {}));\n';
-    server = await startFakeModelServer([
-      giveUp,
-      diagnosis,
-      plan,
-      patchAdding("agent-src/test/wait.test.ts", hanging),
-    ]);
-    const home = await makeHome();
-    let gatePid = 0;
-    const r = await interruptRun({
-      home,
-      ready: (pid) => {
-        gatePid = pid;
-        return processesWith(`moss-wt-${pid}-`).some((l) => l.includes("vitest"));
-      },
+    it("during an external patcher (SIGTERM): the patcher process is gone", async () => {
+      server = await startFakeModelServer([giveUp]);
+      const home = await makeHome();
+      const marker = "314159";
+      const r = await interruptRun({
+        home,
+        extra: ["--patcher-cmd", `sleep ${marker}`],
+        ready: () => processesWith(`sleep ${marker}`).length > 0,
+        signal: "SIGTERM",
+      });
+      expect(r.code, r.stderr).toBe(143);
+      expect(processesWith(`sleep ${marker}`)).toEqual([]);
+      expect(lastRecord(home)).toMatchObject({ verdict: "interrupted" });
+      expect(lastRecord(home).reason).toMatch(/interrupted \(SIGTERM\) while proposing a patch/);
+      expect((r.out as { evolution: { attempts: unknown[] } }).evolution.attempts).toEqual([
+        expect.objectContaining({ verdict: "interrupted" }),
+      ]);
+      expect((await moss(["--home", home, "log", "--verify"])).code).toBe(0);
     });
-    expect(r.code, r.stderr).toBe(130);
-    expect(processesWith(`moss-wt-${gatePid}-`)).toEqual([]);
-    expect(lastRecord(home)).toMatchObject({ verdict: "interrupted" });
-    expect(lastRecord(home).reason).toMatch(/while checking scope and running the gate/);
-    expect((await moss(["--home", home, "log", "--verify"])).code).toBe(0);
-  });
 
-  it("during the replay (the candidate's agent waiting on the model): never promoted", async () => {
-    const fine = 'import { expect, it } from "vitest";\n\nit("adds", () => expect(1 + 1).toBe(2));\n';
-    server = await startFakeModelServer([
-      giveUp,
-      diagnosis,
-      plan,
-      patchAdding("agent-src/test/adds.test.ts", fine),
-      HANG,
-      HANG,
-      HANG,
-    ]);
-    const home = await makeHome();
-    const head = () => execFileSync("git", ["rev-parse", "main"], { cwd: home, encoding: "utf8" }).trim();
-    const before = head();
-    const r = await interruptRun({ home, ready: () => server!.requests.length >= 5 });
-    expect(r.code, r.stderr).toBe(130);
-    expect(head()).toBe(before);
-    expect(lastRecord(home)).toMatchObject({ verdict: "interrupted" });
-    expect((await moss(["--home", home, "log", "--verify"])).code).toBe(0);
-  });
-
-  it("during the run's check: the check's processes are gone", async () => {
-    server = await startFakeModelServer([giveUp]);
-    const home = await makeHome();
-    const marker = "271828";
-    const r = await interruptRun({
-      home,
-      check: `sleep ${marker}; node --test`,
-      ready: () => processesWith(`sleep ${marker}`).length > 0,
+    it("during the gate: its vitest and typecheck are gone, the candidate is not rejected", async () => {
+      const hanging = 'import { it } from "vitest";\n\nit("waits", () => new Promise(() => {}));\n';
+      server = await startFakeModelServer([
+        giveUp,
+        diagnosis,
+        plan,
+        patchAdding("agent-src/test/wait.test.ts", hanging),
+      ]);
+      const home = await makeHome();
+      let gatePid = 0;
+      const r = await interruptRun({
+        home,
+        ready: (pid) => {
+          gatePid = pid;
+          return processesWith(`moss-wt-${pid}-`).some((l) => l.includes("vitest"));
+        },
+      });
+      expect(r.code, r.stderr).toBe(130);
+      expect(processesWith(`moss-wt-${gatePid}-`)).toEqual([]);
+      expect(lastRecord(home)).toMatchObject({ verdict: "interrupted" });
+      expect(lastRecord(home).reason).toMatch(/while checking scope and running the gate/);
+      expect((await moss(["--home", home, "log", "--verify"])).code).toBe(0);
     });
-    expect(r.code, r.stderr).toBe(130);
-    expect(processesWith(`sleep ${marker}`)).toEqual([]);
-    expect(readdirSync(path.join(home, "evolution-log")).filter((f) => f.endsWith(".json"))).toEqual([]);
-    expect((await moss(["--home", home, "log", "--verify"])).code).toBe(0);
-  });
-});
+
+    it("during the replay (the candidate's agent waiting on the model): never promoted", async () => {
+      const fine = 'import { expect, it } from "vitest";\n\nit("adds", () => expect(1 + 1).toBe(2));\n';
+      server = await startFakeModelServer([
+        giveUp,
+        diagnosis,
+        plan,
+        patchAdding("agent-src/test/adds.test.ts", fine),
+        HANG,
+        HANG,
+        HANG,
+      ]);
+      const home = await makeHome();
+      const head = () => execFileSync("git", ["rev-parse", "main"], { cwd: home, encoding: "utf8" }).trim();
+      const before = head();
+      const r = await interruptRun({ home, ready: () => server!.requests.length >= 5 });
+      expect(r.code, r.stderr).toBe(130);
+      expect(head()).toBe(before);
+      expect(lastRecord(home)).toMatchObject({ verdict: "interrupted" });
+      expect((await moss(["--home", home, "log", "--verify"])).code).toBe(0);
+    });
+
+    it("during the run's check: the check's processes are gone", async () => {
+      server = await startFakeModelServer([giveUp]);
+      const home = await makeHome();
+      const marker = "271828";
+      const r = await interruptRun({
+        home,
+        check: `sleep ${marker}; node --test`,
+        ready: () => processesWith(`sleep ${marker}`).length > 0,
+      });
+      expect(r.code, r.stderr).toBe(130);
+      expect(processesWith(`sleep ${marker}`)).toEqual([]);
+      expect(readdirSync(path.join(home, "evolution-log")).filter((f) => f.endsWith(".json"))).toEqual([]);
+      expect((await moss(["--home", home, "log", "--verify"])).code).toBe(0);
+    });
+  },
+);

@@ -9,6 +9,7 @@ import { evolve } from "../src/evolve/cycle.ts";
 import { runExternalPatcher } from "../src/evolve/propose/external-patcher.ts";
 import { createWorktree, type Worktree } from "../src/git/worktree.ts";
 import { demoFixScript, failedDemoRun, makeHome } from "./helpers/homes.ts";
+import { describeSandboxed } from "./helpers/sandbox-gate.ts";
 
 // The external patcher (--patcher-cmd) is agent code too (issue 7 class 7): each hostile CLI
 // below runs through the real runExternalPatcher, in the real sandbox, against a real home.
@@ -48,7 +49,7 @@ async function patch(
   }
 }
 
-describe("a hostile external patcher in the sandbox", () => {
+describeSandboxed("a hostile external patcher in the sandbox", () => {
   it("cannot rewrite the home's moss.config.json to turn the sandbox off", async () => {
     const { home, result } = await patch(
       (h) => `echo '{"sandbox":{"enabled":false}}' > ${h}/moss.config.json 2>&1; echo rc=$?`,
@@ -159,7 +160,7 @@ describe("without a sandbox, the home is checked before and after the patcher", 
   });
 });
 
-describe("promotion", () => {
+describeSandboxed("promotion", () => {
   it("runs no git hook, even one already in the home (post-checkout, pre-commit, post-commit)", async () => {
     const home = await makeHome({ planted: true });
     const marker = path.join(os.tmpdir(), `moss-hook-ran-${process.pid}`);

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createProgress, preview } from "../src/cli/progress.ts";
 import { anthropicMessage, type FakeServer, startFakeModelServer } from "./helpers/fake-model-server.ts";
 import { moss, mossBin } from "./helpers/moss-cli.ts";
+import { itSandboxed } from "./helpers/sandbox-gate.ts";
 import { makeWorkspace, mathProject, repoRoot } from "./helpers/workspaces.ts";
 
 let server: FakeServer | undefined;
@@ -50,28 +51,31 @@ function mossOnTerminal(args: string[], env: NodeJS.ProcessEnv): Promise<{ code:
 }
 
 describe("live progress", () => {
-  it("on a terminal: tool calls, agent text, the model call in flight, the retry, the check and the last message, in color", async () => {
-    server = await startFakeModelServer(replies());
-    const { code, screen } = await mossOnTerminal(runArgs(makeWorkspace(mathProject)), {
-      ANTHROPIC_API_KEY: "sk-test",
-      ANTHROPIC_BASE_URL: server.url,
-    });
-    expect(code, screen).toBe(0);
-    const text = screen.replace(/\u001b\[[0-9;]*[A-Za-z]/g, "").replace(/\r/g, "");
-    expect(text).toContain("agent started");
-    expect(text).toMatch(/model executor: 429, retrying in 1\.0 s/);
-    expect(text).toMatch(/waiting for the executor model \(claude-haiku-5-5\) \d+\.\d s/);
-    expect(text).toContain("I will fix add.");
-    expect(text).toContain("→ edit_file src/math.js a - b a + b");
-    expect(text).toContain("agent finished: completed");
-    expect(text).toMatch(/agent's last message:\n\s+Fixed add: it now returns a \+ b\./);
-    expect(text).toMatch(/check: exit code 0, 1 passed \/ 0 failed/);
-    expect(text).toContain("PASS score 1.000");
-    expect(screen).toContain(ESC);
-    expect(screen).not.toContain("\u001b[2J"); // the agent's own escape codes never reach the terminal
-  });
+  itSandboxed(
+    "on a terminal: tool calls, agent text, the model call in flight, the retry, the check and the last message, in color",
+    async () => {
+      server = await startFakeModelServer(replies());
+      const { code, screen } = await mossOnTerminal(runArgs(makeWorkspace(mathProject)), {
+        ANTHROPIC_API_KEY: "sk-test",
+        ANTHROPIC_BASE_URL: server.url,
+      });
+      expect(code, screen).toBe(0);
+      const text = screen.replace(/\u001b\[[0-9;]*[A-Za-z]/g, "").replace(/\r/g, "");
+      expect(text).toContain("agent started");
+      expect(text).toMatch(/model executor: 429, retrying in 1\.0 s/);
+      expect(text).toMatch(/waiting for the executor model \(claude-haiku-5-5\) \d+\.\d s/);
+      expect(text).toContain("I will fix add.");
+      expect(text).toContain("→ edit_file src/math.js a - b a + b");
+      expect(text).toContain("agent finished: completed");
+      expect(text).toMatch(/agent's last message:\n\s+Fixed add: it now returns a \+ b\./);
+      expect(text).toMatch(/check: exit code 0, 1 passed \/ 0 failed/);
+      expect(text).toContain("PASS score 1.000");
+      expect(screen).toContain(ESC);
+      expect(screen).not.toContain("\u001b[2J"); // the agent's own escape codes never reach the terminal
+    },
+  );
 
-  it("off a terminal: the same steps as plain lines, no status line, no colors", async () => {
+  itSandboxed("off a terminal: the same steps as plain lines, no status line, no colors", async () => {
     server = await startFakeModelServer(replies());
     const r = await moss(runArgs(makeWorkspace(mathProject)), {
       ANTHROPIC_API_KEY: "sk-test",
@@ -87,33 +91,36 @@ describe("live progress", () => {
     expect(r.stdout).toContain("PASS score 1.000");
   });
 
-  it("--json-stream: one JSON event per line, the result last; --json: nothing but the final object", async () => {
-    server = await startFakeModelServer([...replies(), ...replies()]);
-    const env = { ANTHROPIC_API_KEY: "sk-test", ANTHROPIC_BASE_URL: server.url };
-    const stream = await moss([...runArgs(makeWorkspace(mathProject)), "--json-stream"], env);
-    expect(stream.code, stream.stderr).toBe(0);
-    const events = stream.stdout
-      .trim()
-      .split("\n")
-      .map((l) => JSON.parse(l));
-    const types = events.map((e) => e.type);
-    expect(types).toEqual(
-      expect.arrayContaining(["task", "tool_call", "tool_result", "model_call", "check"]),
-    );
-    expect(events.find((e) => e.type === "model_call" && e.phase === "retry")).toMatchObject({
-      status: 429,
-      retrying: true,
-      retryAfterMs: 1000,
-    });
-    expect(events.at(-1)).toMatchObject({ type: "result", passed: true, score: 1 });
-    expect(stream.stderr).not.toContain("→");
+  itSandboxed(
+    "--json-stream: one JSON event per line, the result last; --json: nothing but the final object",
+    async () => {
+      server = await startFakeModelServer([...replies(), ...replies()]);
+      const env = { ANTHROPIC_API_KEY: "sk-test", ANTHROPIC_BASE_URL: server.url };
+      const stream = await moss([...runArgs(makeWorkspace(mathProject)), "--json-stream"], env);
+      expect(stream.code, stream.stderr).toBe(0);
+      const events = stream.stdout
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l));
+      const types = events.map((e) => e.type);
+      expect(types).toEqual(
+        expect.arrayContaining(["task", "tool_call", "tool_result", "model_call", "check"]),
+      );
+      expect(events.find((e) => e.type === "model_call" && e.phase === "retry")).toMatchObject({
+        status: 429,
+        retrying: true,
+        retryAfterMs: 1000,
+      });
+      expect(events.at(-1)).toMatchObject({ type: "result", passed: true, score: 1 });
+      expect(stream.stderr).not.toContain("→");
 
-    const json = await moss([...runArgs(makeWorkspace(mathProject)), "--json"], env);
-    expect(json.code).toBe(0);
-    expect(json.stdout.trim().split("\n")).toHaveLength(1);
-    expect(JSON.parse(json.stdout)).toMatchObject({ passed: true });
-    expect(json.stderr).toBe("");
-  });
+      const json = await moss([...runArgs(makeWorkspace(mathProject)), "--json"], env);
+      expect(json.code).toBe(0);
+      expect(json.stdout.trim().split("\n")).toHaveLength(1);
+      expect(JSON.parse(json.stdout)).toMatchObject({ passed: true });
+      expect(json.stderr).toBe("");
+    },
+  );
 
   it("renders evolution stages with elapsed time, and previews tool input on one line", () => {
     let t = 0;

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { ConfigSchema } from "../src/config/config-schema.ts";
 import type { ModelRequest, ModelTurn } from "../src/contract/index.ts";
 import { evolve } from "../src/evolve/cycle.ts";
@@ -13,6 +13,7 @@ import type { Provider } from "../src/models/provider.ts";
 import { createScriptedProvider, turn } from "../src/models/scripted-provider.ts";
 import { runTask } from "../src/run/run-task.ts";
 import { makeHome } from "./helpers/homes.ts";
+import { describeSandboxed } from "./helpers/sandbox-gate.ts";
 
 // A toy skill: every "- SKILL" line in the agent's system prompt lets the (scripted) executor pass
 // one more of five checks. So a candidate's effect on the score comes from the agent's real code.
@@ -108,7 +109,7 @@ function patcherFor(kind: Kind, step: number, system: string): Provider {
   ]);
 }
 
-describe("the ratchet, for any sequence of good, bad, regressing and no-op candidates", () => {
+describeSandboxed("the ratchet, for any sequence of good, bad, regressing and no-op candidates", () => {
   it("never lowers the head's score, keeps its tests passing and never accepts a no-op", async () => {
     await fc.assert(
       fc.asyncProperty(

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { anthropicMessage, type FakeServer, startFakeModelServer } from "./helpers/fake-model-server.ts";
 import { makeHome } from "./helpers/homes.ts";
 import { type CliResult, moss, mossBin } from "./helpers/moss-cli.ts";
+import { describeSandboxed } from "./helpers/sandbox-gate.ts";
 import { makeWorkspace, mathProject } from "./helpers/workspaces.ts";
 
 let server: FakeServer | undefined;
@@ -63,7 +64,7 @@ async function runIn(home: string, ws: string, url: string, extra: string[] = []
   });
 }
 
-describe("blame: a run the model service broke is never the agent's failure", () => {
+describeSandboxed("blame: a run the model service broke is never the agent's failure", () => {
   const overloaded = { status: 529, headers: { "retry-after-ms": "5" } };
 
   it("401, 529 after retries and a refused connection end as model_error, with no evolution record", async () => {
@@ -122,7 +123,7 @@ describe("blame: a run the model service broke is never the agent's failure", ()
   }, 30_000);
 });
 
-describe("baseline: the check on the untouched workspace", () => {
+describeSandboxed("baseline: the check on the untouched workspace", () => {
   it("is the run's score before, printed and recorded", async () => {
     server = await startFakeModelServer(fixTurns());
     const home = await makeHome();
@@ -177,7 +178,7 @@ describe("baseline: the check on the untouched workspace", () => {
   }, 30_000);
 });
 
-describe("baseline: when the agent finishes first", () => {
+describeSandboxed("baseline: when the agent finishes first", () => {
   it("a check found unrunnable afterwards still ends the run with exit 2, and the attempt is not checked", async () => {
     server = await startFakeModelServer([{ body: anthropicMessage([{ type: "text", text: "All done." }]) }]);
     const home = await makeHome();
@@ -200,7 +201,7 @@ describe("baseline: when the agent finishes first", () => {
   }, 30_000);
 });
 
-describe("why it failed", () => {
+describeSandboxed("why it failed", () => {
   it("shows the agent's last message and the tail of the check's output", async () => {
     server = await startFakeModelServer([
       { body: anthropicMessage([{ type: "text", text: "I looked everywhere but could not find the bug." }]) },
@@ -218,7 +219,7 @@ describe("why it failed", () => {
   }, 30_000);
 });
 
-describe("signals and killed runs", () => {
+describeSandboxed("signals and killed runs", () => {
   it("SIGTERM ends a run like Ctrl-C: record written, exit 143; a SIGKILLed run is listed as incomplete", async () => {
     server = await startFakeModelServer([
       { hangMs: 60_000, body: anthropicMessage([{ type: "text", text: "late" }]) },
@@ -274,7 +275,7 @@ describe("signals and killed runs", () => {
   }, 60_000);
 });
 
-describe("correctness of the record", () => {
+describeSandboxed("correctness of the record", () => {
   it("each run's costUsd is its own executor and judge calls, not the process's total", async () => {
     const { ConfigSchema } = await import("../src/config/config-schema.ts");
     const { ModelRegistry } = await import("../src/models/model-registry.ts");

@@ -1,11 +1,12 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, expect, it } from "vitest";
 import { recordDraft } from "../src/evolve/land/record-draft.ts";
 import { appendRecord } from "../src/log/evolution-log.ts";
 import { type FakeServer, startFakeModelServer } from "./helpers/fake-model-server.ts";
 import { makeHome } from "./helpers/homes.ts";
 import { moss } from "./helpers/moss-cli.ts";
+import { describeSandboxed } from "./helpers/sandbox-gate.ts";
 import { addTasks, answerTask, suiteResponder } from "./helpers/suite-agent.ts";
 import { makeWorkspace } from "./helpers/workspaces.ts";
 
@@ -15,7 +16,7 @@ afterEach(async () => {
   server = undefined;
 });
 
-describe("moss report", () => {
+describeSandboxed("moss report", () => {
   it("writes one self-contained HTML file with the evals, per-task rates and evolution history, all text escaped", async () => {
     server = await startFakeModelServer(suiteResponder());
     const home = await makeHome();

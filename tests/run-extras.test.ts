@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, expect, it } from "vitest";
 import {
   anthropicMessage,
   type FakeServer,
@@ -10,6 +10,7 @@ import {
   startFakeModelServer,
 } from "./helpers/fake-model-server.ts";
 import { moss, mossBin } from "./helpers/moss-cli.ts";
+import { describeSandboxed } from "./helpers/sandbox-gate.ts";
 import { makeWorkspace, mathProject, repoRoot } from "./helpers/workspaces.ts";
 
 let server: FakeServer | undefined;
@@ -18,7 +19,7 @@ afterEach(async () => {
   server = undefined;
 });
 
-describe("moss run, more of the surface", () => {
+describeSandboxed("moss run, more of the surface", () => {
   it("scores with a rubric through the judge model's structured verdict", async () => {
     server = await startFakeModelServer([
       {
@@ -146,7 +147,7 @@ describe("moss run, more of the surface", () => {
   });
 });
 
-describe("an external patcher CLI", () => {
+describeSandboxed("an external patcher CLI", () => {
   it("writes the patch in the candidate worktree; the same gate and replay judge it", async () => {
     const { demoFixScript, failedDemoRun, makeHome } = await import("./helpers/homes.ts");
     const { evolve } = await import("../src/evolve/cycle.ts");

@@ -19,6 +19,7 @@ import type { SandboxLimits } from "../src/sandbox/limits.ts";
 import { anthropicMessage, startFakeModelServer } from "./helpers/fake-model-server.ts";
 import { makeHome } from "./helpers/homes.ts";
 import { type CliResult, moss } from "./helpers/moss-cli.ts";
+import { describeSandboxed } from "./helpers/sandbox-gate.ts";
 import { makeWorkspace } from "./helpers/workspaces.ts";
 
 // Hostile check scripts and agent commands against the real sandbox, each through the real
@@ -219,7 +220,7 @@ describe("a hostile check script", () => {
   });
 });
 
-describe("sandbox limits on a check", () => {
+describeSandboxed("sandbox limits on a check", () => {
   it("kills a check that fills /tmp: its tmpfs counts against memory, and says so", async () => {
     const ws = makeWorkspace({});
     const { json } = await mossRun(
@@ -296,7 +297,7 @@ function depsProject(): string {
   return ws;
 }
 
-describe("installed dependencies in the scratch copy", () => {
+describeSandboxed("installed dependencies in the scratch copy", () => {
   it("are there for the check: an unchanged run scores the true fraction (3 of 4)", async () => {
     const ws = depsProject();
     const { json } = await mossRun(ws, "node --test");

@@ -16,6 +16,7 @@ import { createScriptedProvider, turn } from "../src/models/scripted-provider.ts
 import { sandboxAvailable } from "../src/sandbox/sandbox.ts";
 import { anthropicMessage, startFakeModelServer } from "./helpers/fake-model-server.ts";
 import { moss } from "./helpers/moss-cli.ts";
+import { describeSandboxed } from "./helpers/sandbox-gate.ts";
 import { makeWorkspace, mathProject, repoRoot } from "./helpers/workspaces.ts";
 
 // CI installs bubblewrap (.ci/run): these tests run the real sandbox, never a mock of it.
@@ -69,7 +70,7 @@ async function hostileAgent(code: string) {
   return { result, ws };
 }
 
-describe("the bubblewrap sandbox", () => {
+describeSandboxed("the bubblewrap sandbox", () => {
   it("is available here", () => {
     expect(sandboxAvailable()).toEqual({ ok: true, reason: "bubblewrap" });
   });
@@ -162,7 +163,7 @@ describe("the bubblewrap sandbox", () => {
   });
 });
 
-describe("the check command, which runs what the agent wrote", () => {
+describeSandboxed("the check command, which runs what the agent wrote", () => {
   it("gets no key and no network, and its output cannot smuggle a key into the workspace", async () => {
     const server = await startFakeModelServer([
       {
