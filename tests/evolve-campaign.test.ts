@@ -1,11 +1,12 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, expect, it } from "vitest";
 import { readLog } from "../src/log/evolution-log.ts";
 import { campaignResponder, greetTask } from "./helpers/campaign-model.ts";
 import { type FakeServer, startFakeModelServer } from "./helpers/fake-model-server.ts";
 import { makeHome } from "./helpers/homes.ts";
 import { moss } from "./helpers/moss-cli.ts";
+import { describeSandboxed } from "./helpers/sandbox-gate.ts";
 import { spawnMoss } from "./helpers/suite-agent.ts";
 import { makeWorkspace } from "./helpers/workspaces.ts";
 
@@ -15,7 +16,7 @@ afterEach(async () => {
   server = undefined;
 });
 
-describe("moss evolve SUITE", () => {
+describeSandboxed("moss evolve SUITE", () => {
   it("a campaign over a 6-task suite with a holdout, SIGKILLed in its cascade, resumes to a promoted candidate and a report", async () => {
     server = await startFakeModelServer(campaignResponder());
     const env = { ANTHROPIC_API_KEY: "sk-test", ANTHROPIC_BASE_URL: server.url };

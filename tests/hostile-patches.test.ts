@@ -29,7 +29,7 @@ import { ModelRegistry } from "../src/models/model-registry.ts";
 import { createScriptedProvider, turn } from "../src/models/scripted-provider.ts";
 import { runTask } from "../src/run/run-task.ts";
 import { makeHome } from "./helpers/homes.ts";
-import { noSandbox, notRun } from "./helpers/sandbox-gate.ts";
+import { describeSandboxed, noSandbox, notRun } from "./helpers/sandbox-gate.ts";
 import { CAPABILITY_CASES } from "./hostile-cases/capability-cases.ts";
 import { GATE_CASES } from "./hostile-cases/gate-cases.ts";
 import type { HostileCase } from "./hostile-cases/helpers.ts";
@@ -577,20 +577,23 @@ describe("issue 7 class 3: the capability check reads the AST (scope check)", ()
   });
 });
 
-describe("issue 7 class 4: the head's tests judge the candidate (scope check + sandboxed gate)", () => {
-  it.each(GATE_CASES.map((c) => [c.name, c] as const))(
-    "%s",
-    async (_n, c) => {
-      const v = await judgeCase(c);
-      expectVerdict(c, v);
-      if (/shadow copy/.test(c.name))
-        expect(v.scope.flags?.join("\n")).toMatch(
-          /agent-src\/loop2\.ts is a near copy of agent-src\/loop\.ts/,
-        );
-    },
-    90_000,
-  );
-});
+describeSandboxed(
+  "issue 7 class 4: the head's tests judge the candidate (scope check + sandboxed gate)",
+  () => {
+    it.each(GATE_CASES.map((c) => [c.name, c] as const))(
+      "%s",
+      async (_n, c) => {
+        const v = await judgeCase(c);
+        expectVerdict(c, v);
+        if (/shadow copy/.test(c.name))
+          expect(v.scope.flags?.join("\n")).toMatch(
+            /agent-src\/loop2\.ts is a near copy of agent-src\/loop\.ts/,
+          );
+      },
+      90_000,
+    );
+  },
+);
 
 describe("issue 7 class 8: instructions planted for a model", () => {
   it.concurrent.each(INSTRUCTION_CASES.map((c) => [c.name, c] as const))("%s", async (_n, c) => {

@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, expect, it } from "vitest";
 import { anthropicMessage, type FakeServer, startFakeModelServer } from "./helpers/fake-model-server.ts";
 import { makeHome } from "./helpers/homes.ts";
 import { type CliResult, moss, mossBin } from "./helpers/moss-cli.ts";
@@ -340,7 +340,7 @@ describeSandboxed("correctness of the record", () => {
   }, 120_000);
 });
 
-describe("size: content-addressed snapshots", () => {
+describeSandboxed("size: content-addressed snapshots", () => {
   it("an unchanged second run adds under 1 MB to the home; moss runs --prune removes old runs and their snapshots", async () => {
     const { randomBytes } = await import("node:crypto");
     const { folderBytes } = await import("../src/workspace/snapshot-store.ts");

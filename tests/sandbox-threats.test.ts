@@ -100,7 +100,7 @@ function treeHash(dir: string): string {
   return h.digest("hex");
 }
 
-describe("a hostile check script", () => {
+describeSandboxed("a hostile check script", () => {
   const home = os.homedir();
   const localBin = path.join(home, ".local", "bin");
   const secretDir = path.join(home, ".local", "share", "moss-threat-test");
@@ -409,7 +409,7 @@ describeSandboxed("installed dependencies in the scratch copy", () => {
   }, 120_000);
 });
 
-describe("a hostile candidate's test in the gate", () => {
+describeSandboxed("a hostile candidate's test in the gate", () => {
   /** The gate's verdict on a worktree of a fresh home with `name` added to its agent tests. */
   async function gateWith(name: string, body: string, limits: SandboxLimits) {
     const home = await makeHome();
