@@ -23,8 +23,8 @@ import { anthropicMessage } from "./helpers/fake-model-server.ts";
 import { makeHome } from "./helpers/homes.ts";
 import { commandReplies, hostileHome, hostileRun } from "./helpers/hostile-runs.ts";
 import { mossBin } from "./helpers/moss-cli.ts";
-import { makeWorkspace } from "./helpers/workspaces.ts";
 import { describeSandboxed } from "./helpers/sandbox-gate.ts";
+import { makeWorkspace } from "./helpers/workspaces.ts";
 
 const T = 120_000;
 const outcomes: Array<[string, string]> = [];
@@ -431,7 +431,7 @@ await flush(); process.exit(0);`);
   );
 });
 
-describe("apply-back: a narrow, checked copy into the user's folder", () => {
+describeSandboxed("apply-back: a narrow, checked copy into the user's folder", () => {
   const mode = (file: string) => statSync(file).mode & 0o7777;
   /** A workspace with a plain file, an executable script and a script to be made executable. */
   const workspace = () => {
@@ -691,7 +691,7 @@ describe("apply-back: a narrow, checked copy into the user's folder", () => {
   );
 });
 
-describe("terminal output of the record and the consent prompt", () => {
+describeSandboxed("terminal output of the record and the consent prompt", () => {
   const evil = `${ESC}]52;c;cm0gLXJmIH4K${ESC}\\${ESC}[2K\rclean`;
 
   it(
