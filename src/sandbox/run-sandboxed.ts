@@ -66,9 +66,9 @@ export function prepareSandboxed(run: SandboxedRun): WrappedProcess {
   const etcDir = makeTempDir("etc");
   chmodSync(etcDir, 0o755);
   const etc: Record<string, string> = {};
-  for (const [name, text] of Object.entries(
-    etcFiles(process.getuid?.() === 0 ? uid : (process.getuid?.() ?? uid)),
-  )) {
+  // As root the sandbox runs as `uid`; otherwise as the user, under the same id.
+  const insideUid = process.getuid?.() === 0 ? uid : (process.getuid?.() ?? uid);
+  for (const [name, text] of Object.entries(etcFiles(insideUid))) {
     writeFileSync(path.join(etcDir, name), text, { mode: 0o644 });
     etc[`/etc/${name}`] = path.join(etcDir, name);
   }

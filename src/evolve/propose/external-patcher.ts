@@ -25,7 +25,8 @@ export interface ExternalPatcherSetup {
  * writable (the home's .git and node_modules read-only, no home config, no user HOME), the
  * patcher env policy, and no network unless config allows it. Throws when it changed the home's
  * moss.config.json, .git/config, .git/hooks or node_modules (possible only without a sandbox),
- * naming what changed. Otherwise resolves with its exit code and output tail.
+ * naming what changed, and when it failed without network (saying how to allow it). Otherwise
+ * resolves with its exit code and output tail.
  */
 export async function runExternalPatcher(
   dir: string,
@@ -75,9 +76,12 @@ export async function runExternalPatcher(
         `the external patcher changed the home's ${changed.join(", ")}; the candidate is rejected. ` +
           `Check ${setup.home} (git status, git -C ${setup.home} config --list, ls .git/hooks) before the next run.`,
       );
-    if (result.code !== 0 && !setup.network && setup.sandbox)
-      result.output +=
-        '\nmoss: the external patcher ran without network. A CLI that calls a model API needs it: set "evolve": { "patcherNetwork": true } and its key variable in "patcherEnv" in moss.config.json.';
+    if (result.code !== 0 && !setup.network && setup.sandbox && !result.timedOut && !result.killedBecause)
+      throw new Error(
+        `the external patcher exited ${result.code} in a sandbox without network. A CLI that calls a model API needs it: ` +
+          'set "evolve": { "patcherNetwork": true, "patcherEnv": ["<ITS_KEY_VARIABLE>"] } in moss.config.json. ' +
+          `Its output ended with: ${result.output.trim().split("\n").slice(-5).join(" ").slice(0, 500)}`,
+      );
     return result;
   } finally {
     rmSync(promptDir, { recursive: true, force: true });
