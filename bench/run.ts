@@ -5,6 +5,7 @@
  *   npm run bench -- --quick (skips the slow naive clone + npm ci path and the 100k-file workspace)
  *   npm run bench -- --size  (only the workspace set-up time and disk figures)
  *   npm run bench -- --eval  (only the eval pool figures)
+ *   npm run bench -- --queue (only the queue figures: 1 vs 2 `moss worker` processes over Redis)
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -25,6 +26,7 @@ import { readLog } from "../src/log/evolution-log.ts";
 import type { Provider } from "../src/models/provider.ts";
 import { sandboxAvailable } from "../src/sandbox/sandbox.ts";
 import { benchEvalParallel } from "./eval-parallel.ts";
+import { benchQueueWorkers } from "./queue-workers.ts";
 import { benchWorkspaceSize } from "./workspace-size.ts";
 
 const quick = process.argv.includes("--quick");
@@ -95,6 +97,11 @@ async function main() {
   console.error(`moss bench (sandbox: ${SANDBOX ? "bubblewrap" : "none, bubblewrap is not available"})\n`);
   if (process.argv.includes("--eval")) {
     await benchEvalParallel(report, packageRoot, SANDBOX);
+    printTable();
+    return;
+  }
+  if (process.argv.includes("--queue")) {
+    await benchQueueWorkers(report, packageRoot);
     printTable();
     return;
   }
@@ -269,6 +276,9 @@ async function main() {
 
   // 8. Per-run set-up time and disk on big workspaces, against cp -r and git worktree add.
   await benchWorkspaceSize(report, packageRoot, SANDBOX, quick);
+
+  // 9. moss eval --queue: 1 vs 2 worker processes over Redis, and the queue's per-trial overhead.
+  if (!quick) await benchQueueWorkers(report, packageRoot);
   printTable();
   rmSync(ws, { recursive: true, force: true });
 }

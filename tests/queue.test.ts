@@ -294,7 +294,7 @@ describe.skipIf(missing)("queue faults (real redis-server, real worker processes
 });
 
 describe.skipIf(missing)("queue security (real redis-server, a real worker process)", () => {
-  it("a worker refuses hostile jobs with a logged reason: path traversal, wrong hash, oversize, extra fields, an escaping link", async () => {
+  it("a worker refuses hostile jobs with a logged reason: path traversal, wrong workspace or agent hash, oversize, extra fields, an escaping link, a missing tree", async () => {
     server = await startFakeModelServer(suiteResponder());
     redis = await startRedis();
     const worker = spawnWorker(await makeHome(), redis.url, workerEnv(server));
@@ -335,6 +335,7 @@ describe.skipIf(missing)("queue security (real redis-server, a real worker proce
         /unsafe path/,
       ],
       ["wrong hash", { ...base, workspaceTree: sha256("not this content") }, /does not match the job's/],
+      ["wrong agent hash", { ...base, agentTree: sha256("not this content") }, /does not match the job's/],
       ["oversize", { ...base, task: { ...base.task, prompt: "x".repeat(300_000) } }, /over the 262144 cap/],
       ["extra field", { ...base, env: { ANTHROPIC_API_KEY: "sk-stolen" } }, /does not fit the trial schema/],
       [
@@ -346,10 +347,10 @@ describe.skipIf(missing)("queue security (real redis-server, a real worker proce
     ];
     const queue = new Queue(QUEUE_NAME, { connection: client });
     for (const [name, data] of cases)
-      await queue.add("trial", data, { jobId: `hostile-${name.replace(" ", "-")}` });
+      await queue.add("trial", data, { jobId: `hostile-${name.replaceAll(" ", "-")}` });
     for (const [name, , reason] of cases) {
       const failed = await until(async () => {
-        const job = await queue.getJob(`hostile-${name.replace(" ", "-")}`);
+        const job = await queue.getJob(`hostile-${name.replaceAll(" ", "-")}`);
         return job && (await job.getState()) === "failed" ? job : undefined;
       });
       expect(failed.failedReason, name).toMatch(reason);
