@@ -32,7 +32,7 @@ export function execOnlyNode(nodePath = process.execPath): string | null {
     const dir = path.join(cacheDir(), `node-${st.size}-${Math.floor(st.mtimeMs)}-${st.ino}`);
     const bin = path.join(dir, "node");
     if (existsSync(bin) && (statSync(bin).mode & 0o7777) === 0o111) return bin;
-    mkdirSync(dir, { recursive: true, mode: 0o755 });
+    makeDirs(dir);
     const tmp = path.join(dir, `.node-${randomBytes(8).toString("hex")}`);
     try {
       copyFileSync(real, tmp);
@@ -46,6 +46,20 @@ export function execOnlyNode(nodePath = process.execPath): string | null {
     return bin;
   } catch {
     return null;
+  }
+}
+
+/**
+ * mkdir -p, one level at a time: Node's recursive mkdirSync never returns for a path under /proc
+ * (ENOENT forever), which a stray XDG_CACHE_HOME could name.
+ */
+function makeDirs(dir: string): void {
+  const parent = path.dirname(dir);
+  if (parent !== dir && !existsSync(parent)) makeDirs(parent);
+  try {
+    mkdirSync(dir, { mode: 0o755 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
   }
 }
 
