@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { makeTempDir } from "../../git/temp-dirs.ts";
 import type { GateResult, TestResult } from "../../log/evolution-record.ts";
@@ -49,7 +49,11 @@ async function runGateIn(dir: string, timeoutMs: number, sandbox: SandboxLimits 
   const t0 = Date.now();
   const tsc = path.join(dir, "node_modules", "typescript", "bin", "tsc");
   const vitest = path.join(dir, "node_modules", "vitest", "vitest.mjs");
-  const out = makeTempDir("gate");
+  // The report folder is handed to the sandbox's uid; its parent stays ours, so a later start
+  // can clean it up after a crash (stale temp folders of another uid are left alone).
+  const base = makeTempDir("gate");
+  const out = path.join(base, "out");
+  mkdirSync(out);
   const report = path.join(out, "report.json");
   const vitestConfig = path.join(out, "vitest.gate.config.mjs");
   writeFileSync(vitestConfig, GATE_VITEST_CONFIG);
@@ -105,7 +109,7 @@ async function runGateIn(dir: string, timeoutMs: number, sandbox: SandboxLimits 
     const summary = typecheckResult.passed ? testSummary : `typecheck failed; tests: ${testSummary}`;
     return { passed, typecheck: typecheckResult, tests, summary, ms: Date.now() - t0 };
   } finally {
-    rmSync(out, { recursive: true, force: true });
+    rmSync(base, { recursive: true, force: true });
   }
 }
 
