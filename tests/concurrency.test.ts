@@ -34,6 +34,7 @@ function draft(id: string, parent: string, diff: string): RecordDraft {
     gate: null,
     replay: null,
     regression: [],
+    judgement: null,
     verdict: "accepted",
     reason: "test",
     parentCommit: parent,

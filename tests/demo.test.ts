@@ -51,7 +51,9 @@ describe("moss demo", () => {
       encoding: "utf8",
     });
     expect(trailers).toMatch(/Moss-Evolution-Id: ev-/);
-    expect(trailers).toMatch(/Moss-Score-Before: 0\nMoss-Score-After: 1/);
+    // The judgement: the head failed all 3 paired trials, the candidate passed all 3 (D = 3 >= 3).
+    expect(trailers).toMatch(/Moss-Judgement: head 0\/3 candidate 3\/3 \(D=3 >= 3\)/);
+    expect(trailers).toMatch(/Moss-Agent-Runs: 7/);
   });
 
   it("leaves no worktree or stray file behind", () => {
@@ -68,12 +70,15 @@ describe("moss demo", () => {
     const lines = list.stdout.trim().split("\n");
     expect(lines).toHaveLength(3);
     expect(lines[0]).toMatch(/rejected\s+evolution/);
-    expect(lines[1]).toMatch(/accepted\s+evolution\s+0 → 1/);
+    expect(lines[1]).toMatch(/accepted\s+evolution\s+h 0\/3 c 3\/3/);
     expect(lines[2]).toMatch(/accepted\s+rollback/);
     const id = lines[1]!.trim().split(/\s+/)[1]!;
     const one = await moss(["--home", home, "log", id, "--diff"]);
     expect(one.stdout).toContain("Diagnosis");
     expect(one.stdout).toContain("Gate: passed");
+    // The judgement table: the head re-run first, then 3 pairs on the failing task, decided at D = 3.
+    expect(one.stdout).toContain("decision accept; 7 agent run(s); head re-run on the failing task first: ✗");
+    expect(one.stdout).toMatch(/target\s+> 0\s+✗✗✗ 0\/3\s+✓✓✓ 3\/3\s+3\s+D=3\s+>=3 \/ <=-1\s+better/);
     expect(one.stdout).toContain("+++ b/agent-src/tools/edit-file-tool.ts");
     expect(one.stdout).toContain("agent-src/test/edit-line-endings.test.ts");
     const rejected = await moss(["--home", home, "log", lines[0]!.trim().split(/\s+/)[1]!]);

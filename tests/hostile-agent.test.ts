@@ -699,37 +699,31 @@ describeSandboxed("terminal output of the record and the consent prompt", () => 
     async () => {
       const { appendRecord, newEvolutionId } = await import("../src/log/evolution-log.ts");
       const id = newEvolutionId();
-      appendRecord(home, {
-        id,
-        kind: "evolution",
-        time: new Date().toISOString(),
-        task: `task ${evil}`,
-        runId: null,
-        triggerScore: 0,
-        attempt: 1,
-        diagnosis: `diagnosis ${evil}`,
-        plan: `plan ${evil}`,
-        rationale: `rationale ${evil}`,
-        diff: `--- a/agent-src/x.ts\n+++ b/agent-src/x.ts\n@@ -1 +1 @@\n-a\n+b ${evil}\n`,
-        scope: null,
-        gate: {
-          passed: false,
-          typecheck: { passed: false, output: `tsc ${evil}` },
-          tests: [{ name: `test ${evil}`, file: "t.test.ts", status: "failed", message: evil }],
-          summary: `summary ${evil}`,
-          ms: 1,
-        },
-        replay: null,
-        regression: [],
-        verdict: "rejected",
-        reason: `reason ${evil}`,
-        parentCommit: "0".repeat(40),
-        target: null,
-        models: {},
-        usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 },
-        costUsd: 0,
-        timings: {},
-      });
+      const { recordDraft } = await import("../src/evolve/land/record-draft.ts");
+      appendRecord(
+        home,
+        recordDraft({
+          id,
+          kind: "evolution",
+          task: `task ${evil}`,
+          triggerScore: 0,
+          attempt: 1,
+          diagnosis: `diagnosis ${evil}`,
+          plan: `plan ${evil}`,
+          rationale: `rationale ${evil}`,
+          diff: `--- a/agent-src/x.ts\n+++ b/agent-src/x.ts\n@@ -1 +1 @@\n-a\n+b ${evil}\n`,
+          gate: {
+            passed: false,
+            typecheck: { passed: false, output: `tsc ${evil}` },
+            tests: [{ name: `test ${evil}`, file: "t.test.ts", status: "failed", message: evil }],
+            summary: `summary ${evil}`,
+            ms: 1,
+          },
+          verdict: "rejected",
+          reason: `reason ${evil}`,
+          parentCommit: "0".repeat(40),
+        }),
+      );
       const env = { ...process.env, FORCE_COLOR: "1" };
       const one = execFileSync(process.execPath, [mossBin, "--home", home, "log", id, "--diff"], {
         env,

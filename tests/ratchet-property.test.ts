@@ -21,7 +21,9 @@ const LIMITS = { maxProcs: 256, memoryMb: 2048 };
 const CHECK =
   "node -e \"const k = Math.min(5, Number(require('fs').readFileSync('skills.txt', 'utf8'))); console.log('# pass ' + k); console.log('# fail ' + (5 - k))\"";
 const LAST = "summary of what you changed.";
-const config = ConfigSchema.parse({ evolve: { regressionLimit: 0 } });
+// No reproduction re-run and at most 3 paired trials per candidate: the executor is deterministic,
+// so 3 pairs decide (a better candidate wins all 3), and the suite stays fast.
+const config = ConfigSchema.parse({ evolve: { regressionLimit: 0, reproduceTrials: 0 } });
 const sh = (cwd: string, ...args: string[]) => execFileSync("git", args, { cwd, encoding: "utf8" }).trim();
 
 const executor: Provider = {
@@ -152,6 +154,7 @@ describeSandboxed("the ratchet, for any sequence of good, bad, regressing and no
               config,
               models: evolving,
               depth: "shallow",
+              trials: 3,
               consent: async () => true,
               sandbox: LIMITS,
             });

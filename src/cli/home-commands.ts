@@ -35,6 +35,41 @@ export function registerHomeCommands(program: Command): void {
     });
 
   program
+    .command("revert")
+    .description(
+      "undo one accepted patch from anywhere in history, as a new commit that reverses only its agent-src diff (checked, gated and judged on the regression panel)",
+    )
+    .argument("<id>", "the evolution id of an accepted patch, from `moss log`")
+    .option("--replay <file>", "serve the panel's model calls from a cassette instead of a provider")
+    .option("--no-sandbox", "run the gate and trials without the bubblewrap sandbox (not recommended)")
+    .option("--json", "print the record as JSON")
+    .action(
+      async (id: string, flags: { sandbox: boolean; replay?: string; json?: boolean }, cmd: Command) => {
+        const home = await resolveHome(cmd.optsWithGlobals().home);
+        const { prepareHome, loadConfig, resolveSandbox } = await heavy();
+        const [{ revertPatch }, { ModelRegistry }] = await Promise.all([
+          import("../evolve/land/revert.ts"),
+          import("../models/model-registry.ts"),
+        ]);
+        await prepareHome(home);
+        const { config } = loadConfig({ home });
+        const sandbox = resolveSandbox(config, !flags.sandbox, (l) => process.stderr.write(`moss: ${l}\n`));
+        const models = new ModelRegistry(config, flags.replay ? { replay: flags.replay } : {});
+        const say = flags.json
+          ? () => {}
+          : (l: string) => process.stderr.write(chalk.magenta(`moss revert: ${l}\n`));
+        const { record, commit } = await revertPatch({ home, id, config, models, sandbox, say });
+        if (flags.json) console.log(JSON.stringify({ ...record, commit }));
+        else if (commit)
+          console.log(
+            chalk.green(`reverted ${record.target}: new head ${commit.slice(0, 10)} (${record.id})`),
+          );
+        else console.log(chalk.red(`not reverted (${record.verdict}): ${record.reason}`));
+        process.exitCode = commit ? 0 : 1;
+      },
+    );
+
+  program
     .command("apply")
     .description("promote a pending candidate, after re-running its checks against the current head")
     .argument("<id>", "the pending evolution id")

@@ -1,9 +1,11 @@
 import chalk from "chalk";
 import type { Command } from "commander";
 import { UsageError } from "../errors.ts";
-import type { EvolutionRecord } from "../log/evolution-record.ts";
+import type { EvolutionRecord, TaskComparison } from "../log/evolution-record.ts";
+import { loadRunRecord } from "../run/run-record.ts";
 import { colorDiff, fmtTokens, fmtUsd } from "./format.ts";
 import { resolveHome } from "./home.ts";
+import { judgementBrief, judgementTable } from "./judgement-table.ts";
 import { formatReviewNotes } from "./review-notes.ts";
 import { safeJson, sanitize } from "./sanitize.ts";
 
@@ -13,6 +15,7 @@ const VERDICT_COLOR: Record<EvolutionRecord["verdict"], (s: string) => string> =
   pending: chalk.yellow,
   declined: chalk.gray,
   interrupted: chalk.magenta,
+  undecided: chalk.cyan,
 };
 
 export function registerLog(program: Command): void {
@@ -59,7 +62,7 @@ export function registerLog(program: Command): void {
               `no evolution record "${id}" in ${home}/evolution-log; run \`moss log\` to list them`,
             );
           if (flags.json) console.log(safeJson({ ...entry.record, commit: commitOf(entry.record.id) }));
-          else printRecord(entry.record, commitOf(entry.record.id), Boolean(flags.diff));
+          else printRecord(entry.record, commitOf(entry.record.id), Boolean(flags.diff), home);
           return;
         }
         const records = readLog(home).map((e) => e.record);
@@ -72,21 +75,23 @@ export function registerLog(program: Command): void {
         if (records.length === 0) console.log("no evolution attempts yet");
         for (const r of records) {
           const color = VERDICT_COLOR[r.verdict];
-          const scores = r.replay
-            ? `${r.replay.before} → ${r.replay.after.join(",")}`
-            : r.kind === "rollback"
-              ? "rollback"
-              : "-";
+          const scores = r.judgement
+            ? judgementBrief(r.judgement)
+            : r.replay
+              ? `${r.replay.before} → ${r.replay.after.join(",")}`
+              : r.kind === "rollback" || r.kind === "revert"
+                ? r.kind
+                : "-";
           const commit = commitOf(r.id)?.slice(0, 10) ?? "";
           console.log(
-            `${String(r.seq).padStart(3)}  ${r.id}  ${color(r.verdict.padEnd(8))}  ${r.kind.padEnd(9)}  ${scores.padEnd(12)}  ${commit.padEnd(10)}  ${sanitize(r.reason.slice(0, 90))}`,
+            `${String(r.seq).padStart(3)}  ${r.id}  ${color(r.verdict.padEnd(8))}  ${r.kind.padEnd(9)}  ${scores.padEnd(14)}  ${commit.padEnd(10)}  ${sanitize(r.reason.slice(0, 90))}`,
           );
         }
       },
     );
 }
 
-function printRecord(r: EvolutionRecord, commit: string | null, withDiff: boolean): void {
+function printRecord(r: EvolutionRecord, commit: string | null, withDiff: boolean, home: string): void {
   const color = VERDICT_COLOR[r.verdict];
   console.log(`${chalk.bold(r.id)}  ${color(r.verdict)}  (${r.kind}, attempt ${r.attempt}, ${r.time})`);
   console.log(`  reason: ${sanitize(r.reason)}`);
@@ -110,6 +115,18 @@ function printRecord(r: EvolutionRecord, commit: string | null, withDiff: boolea
     if (!r.gate.typecheck.passed) console.log(sanitize(r.gate.typecheck.output));
     for (const t of r.gate.tests.filter((x) => x.status !== "passed"))
       console.log(`  ${chalk.red("✗")} ${sanitize(`${t.name}: ${t.message ?? t.status}`)}`);
+  }
+  if (r.judgement) {
+    console.log(`\n${chalk.bold("Judgement")}`);
+    const taskText = (c: TaskComparison) => {
+      if (c.role !== "sealed") return c.task;
+      try {
+        return `(sealed) ${loadRunRecord(home, c.runId).task}`;
+      } catch {
+        return `(sealed) run ${c.runId}`;
+      }
+    };
+    for (const line of judgementTable(r.judgement, taskText)) console.log(sanitize(line));
   }
   if (r.replay) console.log(`\n${chalk.bold("Replay")}: ${r.replay.before} → ${r.replay.after.join(", ")}`);
   for (const g of r.regression)

@@ -63,7 +63,10 @@ export function registerRun(program: Command, makeHook: (flags: RunFlags) => Evo
     .option("--no-evolve", "do not improve the agent when the run fails")
     .option("--no-sandbox", "run agent code without the bubblewrap sandbox (not recommended)")
     .option("--depth <depth>", "evolution depth: shallow, standard or deep", "standard")
-    .option("--trials <n>", "replays of the failed task per candidate (default: set by --depth)")
+    .option(
+      "--trials <n>",
+      "cap on paired head/candidate trials per task (default: the rule's 10; lower is cheaper, never more false accepts)",
+    )
     .option("--patcher-cmd <cli>", 'an external coding-agent CLI that writes the patch (e.g. "claude -p")')
     .option("-y, --yes", "promote an improvement that passes every check without asking")
     .option(

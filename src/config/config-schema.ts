@@ -141,7 +141,14 @@ export const ConfigSchema = z
           .int()
           .positive()
           .default(5 * 60_000),
+        /** Tasks that passed before, most recent first, replayed head vs candidate on each candidate. */
         regressionLimit: z.number().int().nonnegative().default(5),
+        /** Share of the panel kept sealed: never named to the patcher, used only for acceptance. */
+        sealedFraction: z.number().min(0).max(1).default(0.3),
+        /** Head re-runs of the failing task before evolving; any pass means it did not reproduce. */
+        reproduceTrials: z.number().int().nonnegative().default(1),
+        /** Trial pairs per task that may be lost to model or environment errors before a judgement is undecided. */
+        maxInvalidPairs: z.number().int().nonnegative().default(2),
         /** Consent to patches that add env, network or process access or raise the agent's limits. */
         allowEscalation: z.boolean().default(false),
         /** Variables the external patcher (--patcher-cmd) gets besides the base allowlist: its API key. */

@@ -2,7 +2,7 @@
  * The offline demo's scenario: a realistic weakness planted in a pristine agent-src, a small
  * workspace whose task trips it, and the model replies (recorded into the demo cassette).
  */
-import type { ModelTurn } from "../contract/index.ts";
+import type { ModelRequest, ModelTurn } from "../contract/index.ts";
 import type { ScriptStep } from "../models/scripted-provider.ts";
 import { turn } from "../models/scripted-provider.ts";
 
@@ -85,22 +85,30 @@ const call = (id: string, name: string, input: unknown): ModelTurn =>
 const say = (text: string): ModelTurn =>
   turn([{ type: "text", text }], { inputTokens: 2700, outputTokens: 60 });
 
-const executorRun = (n: number, succeeds: boolean): ScriptStep[] => [
-  call(`toolu_demo_${n}_1`, "read_file", { path: "src/greeting.js" }),
-  call(`toolu_demo_${n}_2`, "edit_file", { path: "src/greeting.js", old_string: OLD_LF, new_string: NEW_LF }),
-  succeeds
-    ? say("Done: greet() now returns `Hello, ${name}!`.")
-    : say(
+/**
+ * The executor of every demo run: read the file, edit it, then report what the edit tool said.
+ * It answers from the request (which turn it is, whether the edit failed), so one script serves
+ * the failing run, the head's re-runs and the paired trials of head and candidate in any order.
+ */
+const executorTurn = (request: ModelRequest): ModelTurn => {
+  const turns = request.messages.filter((m) => m.role === "assistant").length;
+  if (turns === 0) return call(`toolu_demo_1`, "read_file", { path: "src/greeting.js" });
+  if (turns === 1)
+    return call(`toolu_demo_2`, "edit_file", {
+      path: "src/greeting.js",
+      old_string: OLD_LF,
+      new_string: NEW_LF,
+    });
+  const last = request.messages.at(-1)?.content.find((b) => b.type === "tool_result");
+  return last && last.type === "tool_result" && last.is_error
+    ? say(
         "The edit did not apply: edit_file says old_string was not found, though I copied it from the file. I could not complete the task.",
-      ),
-];
+      )
+    : say("Done: greet() now returns `Hello, ${name}!`.");
+};
 
-/** Executor replies, in call order: the failing run, the candidate's replay, the retry. */
-export const EXECUTOR_SCRIPT: ScriptStep[] = [
-  ...executorRun(1, false),
-  ...executorRun(2, true),
-  ...executorRun(3, true),
-];
+/** Executor replies for as many demo runs as a cycle makes (three turns each). */
+export const EXECUTOR_SCRIPT: ScriptStep[] = Array.from({ length: 3 * 40 }, () => executorTurn);
 
 const submit = (name: string, input: unknown): ModelTurn =>
   turn([{ type: "tool_use", id: `toolu_${name}_${Math.abs(hash(JSON.stringify(input)))}`, name, input }], {

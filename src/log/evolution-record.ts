@@ -43,14 +43,70 @@ export const ScoreChangeSchema = z.object({
   after: z.array(z.number()),
 });
 
-/** `interrupted`: the user stopped moss (Ctrl-C, SIGTERM) mid-attempt; it says nothing of the candidate. */
-export const VerdictSchema = z.enum(["accepted", "rejected", "pending", "declined", "interrupted"]);
+/** One agent run in a comparison. A run with `error` (model, transport or environment) is not a score. */
+export const TrialSchema = z.object({
+  score: z.number(),
+  passed: z.boolean(),
+  error: z.string().optional(),
+});
+export type Trial = z.infer<typeof TrialSchema>;
+
+/** Head against candidate on one task, trial by trial, with the rule's statistic where it stopped. */
+export const TaskComparisonSchema = z.object({
+  task: z.string(),
+  runId: z.string(),
+  /** target: the failing task; panel: passed before; sealed: a panel task the patcher never saw. */
+  role: z.enum(["target", "panel", "sealed"]),
+  rule: z.string(),
+  /**
+   * What counts as a success for the rule: score > bar when `strict` (the failing task: beating
+   * the failing run's score, so partial progress counts), else score >= bar (a panel task: its
+   * threshold). Fixed before any trial, so the rule's error rates hold.
+   */
+  bar: z.number(),
+  strict: z.boolean(),
+  head: z.array(TrialSchema),
+  candidate: z.array(TrialSchema),
+  /** Valid pairs the rule looked at, and pairs left out because a trial of either side erred. */
+  pairs: z.number().int().nonnegative(),
+  invalidPairs: z.number().int().nonnegative(),
+  statistic: z.number(),
+  /** The boundaries at `pairs`; null where the rule has none there. */
+  upper: z.number().nullable(),
+  lower: z.number().nullable(),
+  call: z.enum(["better", "not-better", "non-inferior", "regressed", "undecided"]),
+});
+export type TaskComparison = z.infer<typeof TaskComparisonSchema>;
+
+/** Why a candidate was accepted, rejected or left undecided: the paired trials and the rule's calls. */
+export const JudgementSchema = z.object({
+  /** The head re-run on the failing task before anything was proposed. */
+  reproduce: z.array(TrialSchema),
+  comparisons: z.array(TaskComparisonSchema),
+  decision: z.enum(["accept", "reject", "undecided"]),
+  /** Agent runs this judgement spent, errors included. */
+  agentRuns: z.number().int().nonnegative(),
+});
+export type Judgement = z.infer<typeof JudgementSchema>;
+
+/**
+ * `interrupted`: the user stopped moss (Ctrl-C, SIGTERM) mid-attempt; it says nothing of the candidate.
+ * `undecided`: too many of its trials hit model, transport or environment errors to judge it.
+ */
+export const VerdictSchema = z.enum([
+  "accepted",
+  "rejected",
+  "pending",
+  "declined",
+  "interrupted",
+  "undecided",
+]);
 
 /** One evolution-log entry. Append-only; `prevHash` is the SHA-256 of the previous record file. */
 export const EvolutionRecordSchema = z.object({
   seq: z.number().int().nonnegative(),
   id: z.string(),
-  kind: z.enum(["evolution", "rollback", "apply"]),
+  kind: z.enum(["evolution", "rollback", "apply", "revert"]),
   time: z.string(),
   prevHash: z.string(),
   task: z.string().nullable(),
@@ -65,10 +121,15 @@ export const EvolutionRecordSchema = z.object({
   gate: GateResultSchema.nullable(),
   replay: ScoreChangeSchema.nullable(),
   regression: z.array(ScoreChangeSchema),
+  /** Paired head-vs-candidate trials and the decision rule's calls (records before it: null). */
+  judgement: JudgementSchema.nullable().default(null),
   verdict: VerdictSchema,
   reason: z.string(),
   parentCommit: z.string(),
-  /** For rollback: the commit whose agent-src was restored. For apply: the pending record's id. */
+  /**
+   * For rollback: the commit whose agent-src was restored. For apply: the pending record's id.
+   * For revert: the id of the accepted record whose patch is undone.
+   */
   target: z.string().nullable(),
   models: z.record(z.string(), z.string()),
   usage: UsageSchema,

@@ -11,6 +11,7 @@ import { candidatePolicy, checkCandidate } from "../check/candidate-policy.ts";
 import { loadPending } from "./candidates.ts";
 import { applyDiff, promoteCandidate } from "./promote.ts";
 import { recordDraft } from "./record-draft.ts";
+import { judgementTrailers } from "./trailers.ts";
 
 /** `moss apply <id>`: promotes a pending candidate after re-running scope and gate on the current head. */
 export async function applyPending(
@@ -41,8 +42,8 @@ export async function applyPending(
       diagnosis: original?.diagnosis ?? null,
       plan: original?.plan ?? null,
       rationale: original?.rationale ?? `apply pending candidate ${pending.id}`,
-      replay: { task: pending.task, runId: pending.runId, before: pending.before, after: pending.after },
       regression: original?.regression ?? [],
+      judgement: original?.judgement ?? null,
       parentCommit: head,
       target: pending.id,
       models: original?.models ?? {},
@@ -69,8 +70,7 @@ export async function applyPending(
       trailers: {
         "Moss-Verdict": "accepted",
         "Moss-Applied-Candidate": pending.id,
-        "Moss-Score-Before": String(pending.before),
-        "Moss-Score-After": pending.after.join(","),
+        ...(original?.judgement ? judgementTrailers(original.judgement) : {}),
       },
       policy,
     });

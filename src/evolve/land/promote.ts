@@ -86,12 +86,16 @@ async function promoteLocked(input: PromoteInput): Promise<PromoteResult> {
   }
 }
 
-/** Applies a unified diff to a worktree's index and files; returns an error text, or null. */
-export async function applyDiff(dir: string, diff: string): Promise<string | null> {
+/** Applies a unified diff (or its reverse) to a worktree's index and files; returns an error text, or null. */
+export async function applyDiff(
+  dir: string,
+  diff: string,
+  opts: { reverse?: boolean } = {},
+): Promise<string | null> {
   const patchFile = path.join(dir, "..", `${path.basename(dir)}.patch`);
   writeFileSync(patchFile, diff);
   try {
-    await git(dir).raw(["apply", "--index", patchFile]);
+    await git(dir).raw(["apply", "--index", ...(opts.reverse ? ["--reverse"] : []), patchFile]);
     return null;
   } catch (err) {
     return (err as Error).message.trim();

@@ -29,6 +29,7 @@ export function recordDraft(
     gate: null,
     replay: null,
     regression: [],
+    judgement: null,
     target: null,
     models: {},
     usage: emptyUsage(),

@@ -30,8 +30,8 @@ export const PatchSchema = z.object({
 export type Patch = z.infer<typeof PatchSchema>;
 
 export type Depth = "shallow" | "standard" | "deep";
-export const DEPTHS: Record<Depth, { reviewRounds: number; attempts: number; trials: number }> = {
-  shallow: { reviewRounds: 0, attempts: 1, trials: 1 },
-  standard: { reviewRounds: 1, attempts: 2, trials: 1 },
-  deep: { reviewRounds: 2, attempts: 3, trials: 2 },
+export const DEPTHS: Record<Depth, { reviewRounds: number; attempts: number }> = {
+  shallow: { reviewRounds: 0, attempts: 1 },
+  standard: { reviewRounds: 1, attempts: 2 },
+  deep: { reviewRounds: 2, attempts: 3 },
 };
