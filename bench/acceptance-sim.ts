@@ -8,18 +8,7 @@
 import { judgeCandidate, reproduceFailure } from "../src/evolve/judge/judge-candidate.ts";
 import type { Trial } from "../src/log/evolution-record.ts";
 import type { RunRecord } from "../src/run/run-record.ts";
-
-/** Mulberry32: a small seeded PRNG, so every figure is reproducible. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "../tests/helpers/seeded-random.ts";
 
 export interface Scenario {
   name: string;
@@ -46,7 +35,7 @@ export interface Figures {
 const run = (task: string): RunRecord => ({ task, runId: task, score: 0, threshold: 1 }) as RunRecord;
 
 export async function simulate(s: Scenario, cycles: number, seed: number): Promise<Figures> {
-  const rand = seeded(seed);
+  const rand = seededRandom(seed);
   const rates = new Map<string, [number, number]>([["target", s.target]]);
   for (const [i, p] of s.panel.entries()) rates.set(`panel-${i}`, p);
   const runTrial = async (dir: string, r: RunRecord): Promise<Trial> => {
@@ -87,7 +76,7 @@ export async function simulate(s: Scenario, cycles: number, seed: number): Promi
 
 /** The old rule for the same scenario: one replay must beat the trigger's 0, one panel trial each. */
 export function simulateOldRule(s: Scenario, cycles: number, seed: number): number {
-  const rand = seeded(seed);
+  const rand = seededRandom(seed);
   let accepted = 0;
   for (let i = 0; i < cycles; i++) {
     const better = rand() < s.target[1];

@@ -25,6 +25,7 @@ import { initHome } from "../src/home/init-home.ts";
 import { readLog } from "../src/log/evolution-log.ts";
 import type { Provider } from "../src/models/provider.ts";
 import { sandboxAvailable } from "../src/sandbox/sandbox.ts";
+import { meetsGoal, SCENARIOS, simulate, simulateOldRule } from "./acceptance-sim.ts";
 import { benchEvalParallel } from "./eval-parallel.ts";
 import { benchQueueWorkers } from "./queue-workers.ts";
 import { benchWorkspaceSize } from "./workspace-size.ts";
@@ -267,7 +268,23 @@ async function main() {
     demo.cycleMs / attempts <= 3000,
   );
 
-  // 6. Peak RSS of this harness process across all of the above.
+  // 6. Acceptance under noise: the real judge on 10,000 simulated cycles per scenario, against
+  // the old rule (one replay beats the trigger's score, one trial per panel task).
+  const cycles = quick ? 2000 : 10_000;
+  for (const [i, s] of SCENARIOS.entries()) {
+    const f = await simulate(s, cycles, 1000 + i);
+    const rate = f[s.measure] / Math.max(1, f.judged);
+    report(
+      `acceptance: ${s.name} (${s.measure} of ${f.judged} judged; agent runs mean ${f.meanRuns.toFixed(1)}, p95 ${f.p95Runs})`,
+      `${(100 * rate).toFixed(1)}%`,
+      `old rule ${(100 * simulateOldRule(s, cycles, 2000 + i)).toFixed(1)}% accepted`,
+      `${(100 * (f.undecided / Math.max(1, f.judged))).toFixed(1)}% undecided`,
+      s.goal,
+      meetsGoal(s, f),
+    );
+  }
+
+  // 7. Peak RSS of this harness process across all of the above.
   const rssMb = process.resourceUsage().maxRSS / 1024;
   report("harness peak RSS", `${rssMb.toFixed(0)} MB`, "-", "-", "<= 200 MB", rssMb <= 200);
 

@@ -36,11 +36,8 @@ const FIX = (PLANT.filter((p) => "from" in p) as Array<{ file: string; from: str
     new_string: p.from,
   }),
 );
-const comment = {
-  path: "agent-src/loop.ts",
-  old_string: "import type {",
-  new_string: "// A note.\nimport type {",
-};
+const LOOP = "export async function runAgentLoop(";
+const comment = { path: "agent-src/loop.ts", old_string: LOOP, new_string: `// A note.\n${LOOP}` };
 
 const runArgs = (home: string, task: string, ws: string, check: string, ...extra: string[]) => [
   "--home",

@@ -41,12 +41,13 @@ describe("moss revert", () => {
         task.includes("greet")
           ? { path: "src/greeting.js", old_string: OLD_LF, new_string: NEW_LF }
           : { path: "lib/math.js", old_string: "a - b", new_string: "a + b" },
+      // The lib/ cycle's prompts name its task or (at the patch step) its diagnosis; the rest is the CRLF cycle.
       patcher: (tool, prompt) =>
-        prompt.includes("greet")
-          ? patcherAnswers("edit_file: match LF text in CRLF files", CRLF_FIX)(tool)
-          : patcherAnswers("let the agent edit lib/", [
+        /lib\/math\.js|let the agent edit lib/.test(prompt)
+          ? patcherAnswers("let the agent edit lib/", [
               { path: PATH_TOOL, old_string: LIB_PLANT, new_string: ANCHOR },
-            ])(tool),
+            ])(tool)
+          : patcherAnswers("edit_file: match LF text in CRLF files", CRLF_FIX)(tool),
     });
     const env = { ANTHROPIC_API_KEY: "sk-test", ANTHROPIC_BASE_URL: server.url };
     // Two weaknesses: CRLF edits fail (the demo's), and nothing under lib/ can be edited.
@@ -64,11 +65,11 @@ describe("moss revert", () => {
       );
 
     const first = JSON.parse((await run(TASK, makeWorkspace(WORKSPACE), CHECK)).stdout).evolution;
-    expect(first.accepted).not.toBeNull();
+    expect(first.accepted, JSON.stringify(first.attempts)).not.toBeNull();
     const second = JSON.parse(
       (await run(LIB_TASK, makeWorkspace(libProject), "node --test")).stdout,
     ).evolution;
-    expect(second.accepted).not.toBeNull();
+    expect(second.accepted, JSON.stringify(second.attempts)).not.toBeNull();
     const headBefore = sh(home, "rev-parse", "main");
 
     // With the panel on, reverting the CRLF fix makes the CRLF task (which passes now) fail: refused.
