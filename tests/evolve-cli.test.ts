@@ -10,6 +10,7 @@ const head = (home: string) =>
   execFileSync("git", ["rev-parse", "main"], { cwd: home, encoding: "utf8" }).trim();
 
 describeSandboxed("moss run evolves the agent when a run fails", () => {
+  // The cycle re-runs the head once, then judges the candidate on 3 paired trials: 7 agent runs.
   it("with --yes: improves the agent, promotes it and retries the task, which then passes", async () => {
     const home = await makeHome({ planted: true });
     const ws = demoWorkspace();
@@ -30,7 +31,7 @@ describeSandboxed("moss run evolves the agent when a run fails", () => {
       'raw.includes("\\r\\n")',
     );
     expect((await moss(["--home", home, "log", "--verify"])).code).toBe(0);
-  });
+  }, 300_000);
 
   it("without a terminal or --yes: keeps the candidate pending; moss apply re-gates and promotes it", async () => {
     const home = await makeHome({ planted: true });
@@ -60,7 +61,7 @@ describeSandboxed("moss run evolves the agent when a run fails", () => {
     expect((await moss(["--home", home, "log", "--verify"])).code).toBe(0);
     const again = await moss(["--home", home, "apply", out.evolution.pending]);
     expect(again.stderr).toMatch(/no pending candidate/);
-  });
+  }, 300_000);
 
   it("refuses to evolve a home whose agent-src has uncommitted changes", async () => {
     const home = await makeHome({ planted: true });
