@@ -95,7 +95,9 @@ describe("acceptance under noise, through the binary", () => {
     const lanes = await Promise.all([11, 12].map(lane));
     const judged = lanes.reduce((n, l) => n + l.judged, 0);
     const accepted = lanes.reduce((n, l) => n + l.accepted, 0);
-    console.log(`A/A through the binary at p = 0.5: ${accepted} of ${judged} comment-only candidates accepted`);
+    console.log(
+      `A/A through the binary at p = 0.5: ${accepted} of ${judged} comment-only candidates accepted`,
+    );
     expect(judged).toBe(6);
     // The rule's bound is 4% per judged candidate: P(2 or more of 6) = 2.2%. The old rule
     // (one replay beats the trigger's 0) accepted about half of them.
