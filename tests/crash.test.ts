@@ -31,38 +31,42 @@ const FAULTS = [
 ];
 
 describeSandboxed("killed with SIGKILL at each step, moss leaves the home old or new, never between", () => {
-  it.each(FAULTS)("at %s", async (fault) => {
-    const home = await makeHome({ planted: true });
-    const before = sh(home, "rev-parse", "main");
-    const { pid, signal } = await runUntilKilled(home, fault);
-    expect(signal).toBe("SIGKILL");
+  it.each(FAULTS)(
+    "at %s",
+    async (fault) => {
+      const home = await makeHome({ planted: true });
+      const before = sh(home, "rev-parse", "main");
+      const { pid, signal } = await runUntilKilled(home, fault);
+      expect(signal).toBe("SIGKILL");
 
-    const after = sh(home, "rev-parse", "main");
-    if (after !== before) {
-      expect(sh(home, "rev-parse", "main~1")).toBe(before);
-      expect(sh(home, "log", "-1", "--format=%(trailers:key=Moss-Evolution-Id,valueonly)", "main")).toMatch(
-        /^ev-/,
+      const after = sh(home, "rev-parse", "main");
+      if (after !== before) {
+        expect(sh(home, "rev-parse", "main~1")).toBe(before);
+        expect(sh(home, "log", "-1", "--format=%(trailers:key=Moss-Evolution-Id,valueonly)", "main")).toMatch(
+          /^ev-/,
+        );
+      }
+      expect(fault === "promote:ref-moved" ? after !== before : after === before).toBe(true);
+
+      // The next start recovers: the log verifies, no stale worktree or temp folder is left.
+      const verify = await moss(["--home", home, "log", "--verify"]);
+      expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+      expect(sh(home, "worktree", "list").split("\n")).toHaveLength(1);
+      expect(readdirSync(os.tmpdir()).filter((n) => n.includes(`-${pid}-`) && n.startsWith("moss-"))).toEqual(
+        [],
       );
-    }
-    expect(fault === "promote:ref-moved" ? after !== before : after === before).toBe(true);
+      expect(readdirSync(path.join(home, "evolution-log")).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+      expect(sh(home, "status", "--porcelain", "--untracked-files=no")).toBe("");
 
-    // The next start recovers: the log verifies, no stale worktree or temp folder is left.
-    const verify = await moss(["--home", home, "log", "--verify"]);
-    expect(verify.code, verify.stdout + verify.stderr).toBe(0);
-    expect(sh(home, "worktree", "list").split("\n")).toHaveLength(1);
-    expect(readdirSync(os.tmpdir()).filter((n) => n.includes(`-${pid}-`) && n.startsWith("moss-"))).toEqual(
-      [],
-    );
-    expect(readdirSync(path.join(home, "evolution-log")).filter((f) => f.endsWith(".tmp"))).toEqual([]);
-    expect(sh(home, "status", "--porcelain", "--untracked-files=no")).toBe("");
-
-    // The agent's tests pass at the head.
-    const wt = await createWorktree(home, "main");
-    try {
-      const gate = await runGate(wt.dir, 120_000);
-      expect(gate.passed, gate.summary).toBe(true);
-    } finally {
-      await wt.remove();
-    }
-  });
+      // The agent's tests pass at the head.
+      const wt = await createWorktree(home, "main");
+      try {
+        const gate = await runGate(wt.dir, 120_000);
+        expect(gate.passed, gate.summary).toBe(true);
+      } finally {
+        await wt.remove();
+      }
+    },
+    240_000,
+  );
 });

@@ -108,10 +108,11 @@ function lastRecord(home: string): { verdict: string; reason: string } {
 describeSandboxed(
   "Ctrl-C and SIGTERM stop every child at any stage and leave an `interrupted` record",
   () => {
+    // Each script: the failing run, the head's re-run (the failure reproduces), then the stage.
     it("during the diagnosis (a patcher model call in flight)", async () => {
-      server = await startFakeModelServer([giveUp, HANG]);
+      server = await startFakeModelServer([giveUp, giveUp, HANG]);
       const home = await makeHome();
-      const r = await interruptRun({ home, ready: () => server!.requests.length >= 2 });
+      const r = await interruptRun({ home, ready: () => server!.requests.length >= 3 });
       expect(r.code, r.stderr).toBe(130);
       expect(lastRecord(home)).toMatchObject({ verdict: "interrupted" });
       expect(lastRecord(home).reason).toMatch(/interrupted \(SIGINT\) while diagnosing the failure/);
@@ -119,7 +120,7 @@ describeSandboxed(
     });
 
     it("during an external patcher (SIGTERM): the patcher process is gone", async () => {
-      server = await startFakeModelServer([giveUp]);
+      server = await startFakeModelServer([giveUp, giveUp]);
       const home = await makeHome();
       const marker = "314159";
       const r = await interruptRun({
@@ -141,6 +142,7 @@ describeSandboxed(
     it("during the gate: its vitest and typecheck are gone, the candidate is not rejected", async () => {
       const hanging = 'import { it } from "vitest";\n\nit("waits", () => new Promise(() => {}));\n';
       server = await startFakeModelServer([
+        giveUp,
         giveUp,
         diagnosis,
         plan,
@@ -166,6 +168,7 @@ describeSandboxed(
       const fine = 'import { expect, it } from "vitest";\n\nit("adds", () => expect(1 + 1).toBe(2));\n';
       server = await startFakeModelServer([
         giveUp,
+        giveUp,
         diagnosis,
         plan,
         patchAdding("agent-src/test/adds.test.ts", fine),
@@ -176,7 +179,7 @@ describeSandboxed(
       const home = await makeHome();
       const head = () => execFileSync("git", ["rev-parse", "main"], { cwd: home, encoding: "utf8" }).trim();
       const before = head();
-      const r = await interruptRun({ home, ready: () => server!.requests.length >= 5 });
+      const r = await interruptRun({ home, ready: () => server!.requests.length >= 6 });
       expect(r.code, r.stderr).toBe(130);
       expect(head()).toBe(before);
       expect(lastRecord(home)).toMatchObject({ verdict: "interrupted" });

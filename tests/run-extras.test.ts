@@ -174,5 +174,5 @@ describeSandboxed("an external patcher CLI", () => {
     });
     expect(outcome.records[0]!.rationale).toContain("patched edit_file");
     expect(outcome.records[0]!.diff).toContain('raw.includes("\\r\\n")');
-  });
+  }, 240_000);
 });
