@@ -1,13 +1,14 @@
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, expect, it } from "vitest";
 import { CHECK, PLANT, TASK, WORKSPACE } from "../src/demo/demo-scenario.ts";
 import { readLog } from "../src/log/evolution-log.ts";
 import type { FakeServer } from "./helpers/fake-model-server.ts";
 import { makeHome } from "./helpers/homes.ts";
 import { type ModelScript, patcherAnswers, startModelScript } from "./helpers/model-script.ts";
 import { moss } from "./helpers/moss-cli.ts";
+import { describeSandboxed } from "./helpers/sandbox-gate.ts";
 import { seededRandom } from "./helpers/seeded-random.ts";
 import { makeWorkspace, mathProject } from "./helpers/workspaces.ts";
 
@@ -60,7 +61,7 @@ function setConfig(home: string, config: unknown) {
   writeFileSync(path.join(home, "moss.config.json"), JSON.stringify(config));
 }
 
-describe("acceptance under noise, through the binary", () => {
+describeSandboxed("acceptance under noise, through the binary", () => {
   it("A/A: a comment-only candidate against an executor that passes half the time is rarely accepted", async () => {
     // Each lane: one home, one seeded model. The run that starts each cycle fails (it is the
     // failure evolution was picked for); every later run passes with p = 0.5 whatever agent-src

@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, expect, it } from "vitest";
 import { CHECK, PLANT, TASK, WORKSPACE } from "../src/demo/demo-scenario.ts";
 import { commitIn } from "../src/git/ratchet.ts";
 import { readLog } from "../src/log/evolution-log.ts";
@@ -9,6 +9,7 @@ import type { FakeServer } from "./helpers/fake-model-server.ts";
 import { makeHome } from "./helpers/homes.ts";
 import { patcherAnswers, startModelScript } from "./helpers/model-script.ts";
 import { moss } from "./helpers/moss-cli.ts";
+import { describeSandboxed } from "./helpers/sandbox-gate.ts";
 import { makeWorkspace } from "./helpers/workspaces.ts";
 
 // Two real fixes land one after the other; `moss revert` then undoes the first one alone.
@@ -34,7 +35,7 @@ let server: FakeServer | undefined;
 afterAll(async () => server?.close());
 const sh = (cwd: string, ...args: string[]) => execFileSync("git", args, { cwd, encoding: "utf8" }).trim();
 
-describe("moss revert", () => {
+describeSandboxed("moss revert", () => {
   it("undoes one accepted patch from the middle of history, judged on the regression panel", async () => {
     server = await startModelScript({
       edit: (task) =>
