@@ -154,7 +154,10 @@ describeSandboxed(
         home,
         ready: (pid) => {
           gatePid = pid;
-          return processesWith(`moss-wt-${pid}-`).some((l) => l.includes("vitest"));
+          // The gate's vitest (its JSON report), not an agent run in the head's worktree.
+          return processesWith(`moss-wt-${pid}-`).some(
+            (l) => l.includes("vitest") && l.includes("--outputFile="),
+          );
         },
       });
       expect(r.code, r.stderr).toBe(130);
