@@ -168,7 +168,7 @@ const totalDone = (ws: WorkerProc[]) =>
 
 describe.skipIf(missing)("queue faults (real redis-server, real worker processes)", () => {
   it("a worker SIGKILLed mid-trial: its trial is run by another worker and counted once", async () => {
-    server = await startFakeModelServer(suiteResponder({ delayMs: 1500 }));
+    server = await startFakeModelServer(suiteResponder({ delayMs: 2500 }));
     redis = await startRedis();
     const home = await makeHome();
     const suite = await makeSuite();
@@ -176,8 +176,15 @@ describe.skipIf(missing)("queue faults (real redis-server, real worker processes
     const doomed = spawnWorker(workerHome, redis.url, workerEnv(server));
     workers = [doomed];
     const s = submit(["--home", home, "eval", suite, "--trials", "1", "--json", "--queue", redis.url]);
-    const started = await doomed.waitFor(/ start \S+ head:/);
-    const key = /(head:\S+)/.exec(started)![1]!;
+    // `moss workers` shows the running trial and the queue's depth.
+    const status = await until(async () => {
+      const r = JSON.parse((await moss(["workers", "--queue", redis!.url, "--json"])).stdout);
+      return r.workers[0]?.running[0]?.key ? r : undefined;
+    });
+    const key: string = status.workers[0].running[0].key;
+    expect(status.workers).toHaveLength(1);
+    expect(status.queue).toMatchObject({ active: 1 });
+    expect(doomed.output()).toContain(` start ${status.workers[0].running[0].evalId} ${key}`);
     doomed.child.kill("SIGKILL");
     await doomed.exited;
     const rescuer = spawnWorker(workerHome, redis.url, workerEnv(server));
