@@ -92,6 +92,7 @@ describe.skipIf(missing)("moss eval --queue (BullMQ on a real redis-server)", ()
     });
     const submitterExit = new Promise<number | null>((r) => submitter.once("exit", r));
     const peek = new Redis(redis.url, { maxRetriesPerRequest: null });
+    peek.on("error", () => {});
     const queue = new Queue(QUEUE_NAME, { connection: peek });
     const jobs = await until(async () => {
       const waiting = await queue.getJobs(["waiting"]);
@@ -136,6 +137,15 @@ describe.skipIf(missing)("moss eval --queue (BullMQ on a real redis-server)", ()
 
     for (const w of workers) w.child.kill("SIGTERM");
     expect(await Promise.all(workers.map((w) => w.exited))).toEqual([0, 0, 0]);
+    // Workers never write a home's history: the workers' home is as it was made, and only the
+    // submitter's home holds the results.
+    const git = (dir: string, ...a: string[]) =>
+      execFileSync("git", ["-C", dir, ...a])
+        .toString()
+        .trim();
+    expect(git(workerHome, "status", "--porcelain")).toBe("");
+    expect(git(workerHome, "rev-list", "--count", "HEAD")).toBe(git(home, "rev-list", "--count", "HEAD"));
+    expect(existsSync(path.join(workerHome, "evals"))).toBe(false);
   }, 300_000);
 });
 
@@ -308,6 +318,7 @@ describe.skipIf(missing)("queue security (real redis-server, a real worker proce
     workers = [worker];
     await worker.waitFor(/takes trials from/);
     const client = new Redis(redis.url, { maxRetriesPerRequest: null });
+    client.on("error", () => {});
     const upload = async (entries: unknown[]) => {
       const json = Buffer.from(JSON.stringify({ v: 1, entries }));
       await client.set(treeKey(sha256(json)), gzipSync(json));
@@ -367,7 +378,10 @@ describe.skipIf(missing)("queue security (real redis-server, a real worker proce
     expect(existsSync(outside)).toBe(false);
     expect(server.requests).toHaveLength(0);
     // The worker is still up and says how many it refused.
-    const status = JSON.parse((await moss(["workers", "--queue", redis.url, "--json"])).stdout);
+    const status = await until(async () => {
+      const r = JSON.parse((await moss(["workers", "--queue", redis!.url, "--json"])).stdout);
+      return r.workers[0]?.refused === cases.length ? r : undefined;
+    });
     expect(status.workers[0]).toMatchObject({ refused: cases.length, done: 0 });
     await queue.close();
     client.disconnect();

@@ -86,14 +86,16 @@ export async function createQueueExecutor(opts: QueueExecutorOptions): Promise<Q
     for (;;) {
       await new Promise((r) => setTimeout(r, pollMs));
       if (spec.signal?.aborted || closed) return null;
-      const job = await ask(queue.getJob(jobId));
-      if (!job) {
+      // The state first, then the job: a job read before its state could be one that finished
+      // in between, without its result.
+      const state = await ask(queue.getJobState(jobId));
+      const job = state === "completed" || state === "failed" ? await ask(queue.getJob(jobId)) : null;
+      if (state === "unknown" || ((state === "completed" || state === "failed") && !job)) {
         opts.say(`trial ${spec.key} vanished from the queue (was Redis restarted?); submitting it again`);
         await submit();
         continue;
       }
-      const state = await ask(job.getState());
-      if (state === "completed") {
+      if (job && state === "completed") {
         const back = TrialReturnSchema.safeParse(job.returnvalue);
         await ask(job.remove()).catch(() => {});
         if (!back.success || back.data.result.key !== spec.key) {
@@ -102,7 +104,7 @@ export async function createQueueExecutor(opts: QueueExecutorOptions): Promise<Q
         writeFileSync(spec.transcript, back.data.transcript);
         return back.data.result;
       }
-      if (state === "failed") {
+      if (job && state === "failed") {
         await ask(job.remove()).catch(() => {});
         return errorResult(spec, `the worker failed the trial: ${job.failedReason ?? "no reason given"}`);
       }
