@@ -261,12 +261,12 @@ describeSandboxed("moss eval", () => {
     json.tasks = [greetTask("crlf", "greeting", true), greetTask("lf", "hello", false)];
     writeFileSync(file, JSON.stringify(json));
     const r = await moss(
-      ["--home", home, "eval", suite, "--against", "HEAD~1", "--trials", "2", "--parallel", "2", "--json"],
+      ["--home", home, "eval", suite, "--against", "HEAD~1", "--trials", "3", "--parallel", "2", "--json"],
       { ANTHROPIC_API_KEY: "sk-test", ANTHROPIC_BASE_URL: server.url },
     );
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
-    expect(out.planned).toBe(8);
+    expect(out.planned).toBe(12);
     expect(out.agents.map((a: { label: string }) => a.label)).toEqual(["head", "against"]);
     const byTask = Object.fromEntries(
       out.comparison.tasks.map((t: Record<string, unknown>) => [
@@ -274,13 +274,16 @@ describeSandboxed("moss eval", () => {
         [t.pairs, t.headPasses, t.againstPasses],
       ]),
     );
-    expect(byTask).toEqual({ crlf: [2, 0, 2], lf: [2, 2, 2] });
+    expect(byTask).toEqual({ crlf: [3, 0, 3], lf: [3, 3, 3] });
     expect(out.comparison.all).toMatchObject({
-      pairs: 4,
+      pairs: 6,
       headOnly: 0,
-      againstOnly: 2,
-      verdict: "no clear difference",
+      againstOnly: 3,
+      verdict: "more trials needed",
     });
-    expect(out.comparison.all.pValue).toBeCloseTo(0.5, 5);
+    // 3 of 3 pairs for the other revision decide the task; pooled with the tied task they do not.
+    expect(out.comparison.tasks[0]).toMatchObject({ taskId: "crlf", verdict: "against better" });
+    expect(out.comparison.tasks[1]).toMatchObject({ taskId: "lf", verdict: "more trials needed" });
+    expect(out.comparison.all.pValue).toBeCloseTo(0.25, 5);
   });
 });

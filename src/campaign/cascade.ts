@@ -1,18 +1,5 @@
 import type { TrialResult } from "../eval/eval-store.ts";
-
-/** Running counts after `pairs` valid pairs (head trial, candidate trial of the same task and index). */
-export interface PairCounts {
-  pairs: number;
-  head: number;
-  candidate: number;
-}
-
-/** A sequential rule on paired pass counts: `upper` = the claim holds, `lower` = it does not. */
-export interface PairRule {
-  name: string;
-  maxPairs: number;
-  decide(counts: PairCounts): "upper" | "lower" | "continue";
-}
+import type { PairCounts, SequentialRule } from "../evolve/judge/sequential-rule.ts";
 
 export interface StageOutcome {
   call: "upper" | "lower" | "undecided";
@@ -31,7 +18,7 @@ export interface StageOutcome {
  */
 export async function runStage(
   tasks: string[],
-  rule: PairRule,
+  rule: SequentialRule,
   maxRounds: number,
   runRound: (keys: string[]) => Promise<TrialResult[] | null>,
 ): Promise<StageOutcome | null> {

@@ -1,6 +1,7 @@
 import { planFor } from "../eval/eval-plan.ts";
 import { loadPlan, savePlan } from "../eval/eval-store.ts";
 import { candidatePolicy } from "../evolve/check/candidate-policy.ts";
+import { IMPROVEMENT, NON_INFERIORITY, type SequentialRule } from "../evolve/judge/sequential-rule.ts";
 import { savePending } from "../evolve/land/candidates.ts";
 import { promoteCandidate } from "../evolve/land/promote.ts";
 import { recordDraft } from "../evolve/land/record-draft.ts";
@@ -11,10 +12,9 @@ import { createWorktree } from "../git/worktree.ts";
 import { findRecord } from "../log/evolution-log.ts";
 import { batchLabel, type CampaignContext } from "./campaign-context.ts";
 import type { Generation } from "./campaign-state.ts";
-import { type PairRule, runStage, type StageOutcome } from "./cascade.ts";
-import { IMPROVEMENT, NON_INFERIORITY } from "./rules.ts";
+import { runStage, type StageOutcome } from "./cascade.ts";
 
-const roundsFor = (rule: PairRule, tasks: number) => Math.ceil(rule.maxPairs / Math.max(1, tasks)) + 2;
+const roundsFor = (rule: SequentialRule, tasks: number) => Math.ceil(rule.maxPairs / Math.max(1, tasks)) + 2;
 const rate = (o: StageOutcome, side: "head" | "candidate") =>
   o.counts.pairs ? o.counts[side] / o.counts.pairs : 0;
 const show = (o: StageOutcome) =>

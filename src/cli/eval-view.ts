@@ -130,7 +130,7 @@ export function fmtMs(ms: number): string {
 
 /** Head vs the other revision, per task and in all. */
 export function formatComparison(c: import("../eval/compare-agents.ts").Comparison): string {
-  const out = [chalk.bold(`\nhead vs against, paired by trial (exact sign test, alpha ${c.alpha})`)];
+  const out = [chalk.bold(`\nhead vs against, paired by trial (paired sequential rule; p: exact sign test)`)];
   out.push(
     chalk.dim(
       `${"task".padEnd(28)} ${"pairs".padStart(5)} ${"head".padStart(5)} ${"against".padStart(7)} ${"p".padStart(6)}  verdict`,

@@ -1,3 +1,4 @@
+import { IMPROVEMENT } from "../evolve/judge/sequential-rule.ts";
 import type { EvalPlan, TrialResult } from "./eval-store.ts";
 
 export interface PairedTally {
@@ -8,9 +9,13 @@ export interface PairedTally {
   /** Pairs where only the head passed / only the other revision passed. */
   headOnly: number;
   againstOnly: number;
-  /** Two-sided exact sign test (McNemar) on the discordant pairs. */
+  /** Two-sided exact sign test (McNemar) on the discordant pairs, for reference. */
   pValue: number;
-  verdict: "head better" | "against better" | "no clear difference";
+  /**
+   * The evolve pipeline's paired sequential rule (IMPROVEMENT), fed the pairs in trial order, each
+   * way round: "more trials needed" when neither direction has decided within the pairs run.
+   */
+  verdict: "head better" | "against better" | "no clear difference" | "more trials needed";
 }
 
 export interface Comparison {
@@ -33,7 +38,7 @@ export function compareAgents(plan: EvalPlan, results: TrialResult[], alpha = 0.
       const a = byKey.get(`against:${t.id}:${i}`);
       if (h && a) pairs.push([h.passed, a.passed]);
     }
-    return paired(t.id, pairs, alpha);
+    return { ...paired(t.id, pairs, alpha), verdict: ruleVerdict(pairs) };
   });
   const sum = (f: (p: PairedTally) => number) => tasks.reduce((a, t) => a + f(t), 0);
   const all = fromCounts(
@@ -45,7 +50,40 @@ export function compareAgents(plan: EvalPlan, results: TrialResult[], alpha = 0.
     sum((t) => t.againstOnly),
     alpha,
   );
-  return { alpha, tasks, all };
+  return { alpha, tasks, all: { ...all, verdict: ruleVerdict(allPairs(plan, byKey)) } };
+}
+
+/** Every valid pair of the eval, round by round (trial index), then task by task. */
+function allPairs(plan: EvalPlan, byKey: Map<string, TrialResult>): Array<[boolean, boolean]> {
+  const out: Array<[boolean, boolean]> = [];
+  for (let i = 0; i < plan.trials; i++) {
+    for (const t of plan.tasks) {
+      const h = byKey.get(`head:${t.id}:${i}`);
+      const a = byKey.get(`against:${t.id}:${i}`);
+      if (h && a) out.push([h.passed, a.passed]);
+    }
+  }
+  return out;
+}
+
+/** Runs IMPROVEMENT over the pairs with each agent as the "candidate". */
+function ruleVerdict(pairs: Array<[boolean, boolean]>): PairedTally["verdict"] {
+  const call = (mine: 0 | 1) => {
+    const counts = { pairs: 0, head: 0, candidate: 0 };
+    for (const pair of pairs) {
+      counts.pairs++;
+      if (pair[1 - mine]) counts.head++;
+      if (pair[mine]) counts.candidate++;
+      const c = IMPROVEMENT.decide(counts);
+      if (c !== "continue") return c;
+    }
+    return "continue";
+  };
+  const headWins = call(0);
+  const againstWins = call(1);
+  if (headWins === "upper") return "head better";
+  if (againstWins === "upper") return "against better";
+  return headWins === "continue" || againstWins === "continue" ? "more trials needed" : "no clear difference";
 }
 
 function paired(taskId: string, pairs: Array<[boolean, boolean]>, alpha: number): PairedTally {
