@@ -15,8 +15,9 @@ export interface GateTree extends Worktree {
   useHeadFiles(): Promise<void>;
 }
 
-/** `dir` must have the candidate staged (the scope check runs `git add -A`). */
+/** Stages everything in `dir` (`git add -A`, as the scope check and the commit do) and builds from that. */
 export async function buildGateTree(dir: string): Promise<GateTree> {
+  await git(dir).raw(["add", "-A", "--", "."]);
   const tree = (await git(dir).raw(["write-tree"])).trim();
   const entries = parseNameStatus(
     await git(dir).raw(["diff-tree", "-r", "--no-renames", "--name-status", "-z", "HEAD", tree]),

@@ -14,8 +14,8 @@ import { buildGateTree } from "./gate-tree.ts";
  * candidate's staged tree (exactly what would be committed), with the head's tests, snapshots
  * and test/type configuration put back unchanged; the candidate's new tests run too. When the
  * user allows test changes (`allowTestChanges`), the candidate's own versions decide and the
- * head's are run as well, for the user to see (`headTests`). `dir` must have the candidate
- * staged. Passes only when the typecheck is clean and every test passes.
+ * head's are run as well, for the user to see (`headTests`). Stages everything in `dir` first
+ * (what a commit would take). Passes only when the typecheck is clean and every test passes.
  */
 export async function runGate(
   dir: string,
