@@ -10,9 +10,12 @@ import { headBranch } from "../git/ratchet.ts";
 import { git } from "../git/repo.ts";
 import { createWorktree } from "../git/worktree.ts";
 import { findRecord } from "../log/evolution-log.ts";
+import type { EvolutionRecord } from "../log/evolution-record.ts";
 import { batchLabel, type CampaignContext } from "./campaign-context.ts";
 import type { Generation } from "./campaign-state.ts";
 import { runStage, type StageOutcome } from "./cascade.ts";
+
+type ScoreChange = NonNullable<EvolutionRecord["replay"]>;
 
 const roundsFor = (rule: SequentialRule, tasks: number) => Math.ceil(rule.maxPairs / Math.max(1, tasks)) + 2;
 const rate = (o: StageOutcome, side: "head" | "candidate") =>
@@ -75,53 +78,48 @@ export async function judgeStep(ctx: CampaignContext, gen: Generation): Promise<
     id: cand.evolutionId,
   };
 
-  ctx.say(`generation ${gen.n}: cascade 1: the failing tasks (${gen.batch.join(", ")}), head vs candidate…`);
-  const first = await runStage(gen.batch, IMPROVEMENT, roundsFor(IMPROVEMENT, gen.batch.length), round);
-  if (!first) return;
-  const replay = {
-    task: `failing tasks: ${gen.batch.join(", ")}`,
-    runId: plan.evalId,
-    before: rate(first, "head"),
-    after: [rate(first, "candidate")],
-  };
-  if (first.call !== "upper") {
-    const reason = `cascade 1 (failing tasks): ${first.call === "lower" ? "not better" : "undecided (too many error trials)"}: ${show(first)} (${IMPROVEMENT.name})`;
+  /** One cascade stage: its figures when it cleared the candidate, else "rejected" (logged) or "stopped" (budget, interrupt). */
+  const stage = async (
+    label: string,
+    tasks: string[],
+    rule: SequentialRule,
+    failed: string,
+  ): Promise<{ change: ScoreChange; outcome: StageOutcome } | "stopped" | "rejected"> => {
+    ctx.say(`generation ${gen.n}: ${label} (${tasks.join(", ")}), head vs candidate…`);
+    const outcome = await runStage(tasks, rule, roundsFor(rule, tasks.length), round);
+    if (!outcome) return "stopped";
+    const change = {
+      task: `${label}: ${tasks.join(", ")}`,
+      runId: plan.evalId,
+      before: rate(outcome, "head"),
+      after: [rate(outcome, "candidate")],
+    };
+    judged.push(change);
+    if (outcome.call === "upper") return { change, outcome };
+    const reason = `${label}: ${outcome.call === "lower" ? failed : "undecided (too many error trials)"}: ${show(outcome)} (${rule.name})`;
     ctx.say(`generation ${gen.n}: rejected: ${reason}`);
+    const [replay, ...regression] = judged;
     await ctx.logAttempt(gen, {
       ...common,
       verdict: "rejected",
       reason,
-      replay,
-      triggerScore: replay.before,
+      replay: replay ?? null,
+      regression,
+      triggerScore: replay?.before ?? null,
     });
-    return;
-  }
-  const regression = [];
+    return "rejected";
+  };
+  const judged: ScoreChange[] = [];
+  const first = await stage("cascade 1, the failing tasks", gen.batch, IMPROVEMENT, "not better");
+  if (typeof first === "string") return;
+  const replay = first.change;
+  const regression: ScoreChange[] = [];
   if (panel.length) {
-    ctx.say(`generation ${gen.n}: cascade 2: the other ${panel.length} train task(s), head vs candidate…`);
-    const second = await runStage(panel, NON_INFERIORITY, roundsFor(NON_INFERIORITY, panel.length), round);
-    if (!second) return;
-    regression.push({
-      task: `train panel: ${panel.join(", ")}`,
-      runId: plan.evalId,
-      before: rate(second, "head"),
-      after: [rate(second, "candidate")],
-    });
-    if (second.call !== "upper") {
-      const reason = `cascade 2 (train panel): ${second.call === "lower" ? "regressed" : "undecided (too many error trials)"}: ${show(second)} (${NON_INFERIORITY.name})`;
-      ctx.say(`generation ${gen.n}: rejected: ${reason}`);
-      await ctx.logAttempt(gen, {
-        ...common,
-        verdict: "rejected",
-        reason,
-        replay,
-        regression,
-        triggerScore: replay.before,
-      });
-      return;
-    }
+    const second = await stage("cascade 2, the other train tasks", panel, NON_INFERIORITY, "regressed");
+    if (typeof second === "string") return;
+    regression.push(second.change);
   }
-  const summary = `cascade: failing tasks ${show(first)}${regression.length ? `; train panel no worse` : ""}`;
+  const summary = `cascade: failing tasks ${show(first.outcome)}${regression.length ? `; train panel no worse` : ""}`;
   if (!state.yes) {
     savePending(home, {
       id: cand.evolutionId,

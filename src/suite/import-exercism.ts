@@ -1,8 +1,8 @@
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { UsageError } from "../errors.ts";
-import { copyFolder, suiteBuilder } from "./suite-builder.ts";
+import { copyFolder, findTaskFolders, suiteBuilder } from "./suite-builder.ts";
 
 /** The part of an exercise's `.meta/config.json` the importer reads. */
 const ExerciseConfigSchema = z.object({
@@ -56,7 +56,7 @@ export function importExercism(
 ): { file: string; added: string[]; skipped: string[] } {
   const root = path.resolve(src);
   if (!existsSync(root) || !statSync(root).isDirectory()) throw new UsageError(`${root} is not a folder`);
-  const exercises = findExercises(root, 5);
+  const exercises = findTaskFolders(root, 5, (d) => existsSync(path.join(d, ".meta", "config.json")));
   if (!exercises.length) {
     throw new UsageError(
       `no Exercism exercises under ${root}: an exercise is a folder with .meta/config.json and .docs/instructions.md`,
@@ -102,19 +102,6 @@ export function importExercism(
     });
   }
   return builder.save();
-}
-
-/** Folders holding `.meta/config.json`, sorted, searched `depth` levels down. */
-function findExercises(dir: string, depth: number): string[] {
-  if (existsSync(path.join(dir, ".meta", "config.json"))) return [dir];
-  if (depth === 0) return [];
-  const found: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    if (name === "node_modules" || name === ".git") continue;
-    const child = path.join(dir, name);
-    if (statSync(child).isDirectory()) found.push(...findExercises(child, depth - 1));
-  }
-  return found;
 }
 
 function detectLanguage(dir: string, files: string[]): string | undefined {

@@ -1,10 +1,10 @@
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { UsageError } from "../errors.ts";
-import { copyFolder, suiteBuilder } from "./suite-builder.ts";
+import { copyFolder, findTaskFolders, suiteBuilder } from "./suite-builder.ts";
 import type { TaskLimits } from "./suite-schema.ts";
 
 const Metadata = {
@@ -53,7 +53,11 @@ const LEFT_OUT = new Set([
 export function importHarbor(src: string, out: string): { file: string; added: string[]; skipped: string[] } {
   const root = path.resolve(src);
   if (!existsSync(root) || !statSync(root).isDirectory()) throw new UsageError(`${root} is not a folder`);
-  const tasks = findTasks(root, 4);
+  const tasks = findTaskFolders(
+    root,
+    4,
+    (d) => existsSync(path.join(d, "task.toml")) || existsSync(path.join(d, "task.yaml")),
+  );
   if (!tasks.length) {
     throw new UsageError(
       `no Harbor or Terminal-Bench tasks under ${root}: a task folder holds task.toml or task.yaml`,
@@ -131,16 +135,4 @@ function tags(
     ...(meta.category ? [meta.category] : []),
     ...meta.tags,
   ];
-}
-
-function findTasks(dir: string, depth: number): string[] {
-  if (existsSync(path.join(dir, "task.toml")) || existsSync(path.join(dir, "task.yaml"))) return [dir];
-  if (depth === 0) return [];
-  const found: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    if (name === "node_modules" || name === ".git") continue;
-    const child = path.join(dir, name);
-    if (statSync(child).isDirectory()) found.push(...findTasks(child, depth - 1));
-  }
-  return found;
 }

@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { UsageError } from "../errors.ts";
 import { writeSuite } from "./load-suite.ts";
@@ -90,4 +90,17 @@ export function slug(text: string): string {
     .slice(0, 60)
     .replace(/-+$/, "");
   return s || "task";
+}
+
+/** Folders under `dir` (itself included) for which `isTask` holds, searched `depth` levels down, sorted; a match is not searched further. */
+export function findTaskFolders(dir: string, depth: number, isTask: (dir: string) => boolean): string[] {
+  if (isTask(dir)) return [dir];
+  if (depth === 0) return [];
+  const found: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    if (name === "node_modules" || name === ".git") continue;
+    const child = path.join(dir, name);
+    if (statSync(child).isDirectory()) found.push(...findTaskFolders(child, depth - 1, isTask));
+  }
+  return found;
 }
