@@ -33,7 +33,8 @@ export function createEvalView(
     let cost = 0;
     for (const [id, r] of rows) {
       cost += r.cost;
-      const done = `${r.done}/${perTask}${r.running ? chalk.dim(` +${r.running}`) : ""}`;
+      // Padded as plain text: color codes inside padStart would shift the columns.
+      const done = `${r.done}/${perTask}${r.running ? ` +${r.running}` : ""}`;
       lines.push(
         `${id.slice(0, 28).padEnd(28)} ${done.padStart(9)} ${String(r.passes).padStart(7)} ${fmtUsd(r.cost).padStart(9)}${r.errors ? chalk.yellow(`  ${r.errors} error(s)`) : ""}`,
       );
