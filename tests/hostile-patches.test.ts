@@ -535,8 +535,8 @@ async function judgeCase(c: HostileCase) {
         : null;
     const rejected = !scoped.result.passed || (gate !== null && !gate.passed);
     const reasons = [
-      scoped.result.passed ? "" : `scope: ${scoped.result.violations.join("; ")}`,
       gate ? `gate: ${gate.passed ? "passed" : "FAILED"} ${gate.summary}` : "",
+      scoped.result.passed ? "" : `scope: ${scoped.result.violations.join("; ")}`,
       gate?.headTests ? `head's tests: ${gate.headTests.passed ? "passed" : "FAILED"}` : "",
       scoped.result.flags?.length ? `flags: ${scoped.result.flags.join("; ")}` : "",
     ].filter(Boolean);
