@@ -230,7 +230,7 @@ describeSandboxed("sandbox limits on a check", () => {
     );
     const out = checkOutput(json);
     expect(out).toMatch(/No space left on device/);
-    expect(out).toMatch(/over the 256 MB limit \(\d+ MB of it in \/tmp\) and was killed/);
+    expect(out).toMatch(/over the 256 MB limit \(\d+ MB of it in \/tmp and \/dev\/shm\) and was killed/);
     expect(out).not.toContain("survived");
     expect(json.passed).toBe(false);
     table.push([
@@ -267,6 +267,43 @@ describeSandboxed("sandbox limits on a check", () => {
       "check writes 6 x 60 MB (diskMb 128)",
       "killed by the disk watchdog, reported; nothing applied",
     ]);
+  }, 120_000);
+
+  it("kills a check that holds disk in deleted files it keeps open", async () => {
+    const ws = makeWorkspace({});
+    const { json } = await mossRun(
+      ws,
+      'for i in 3 4 5 6; do eval "exec $i>h$i.bin"; rm h$i.bin; head -c 60M /dev/zero >&$i; sleep 0.5; done; sleep 3; echo survived',
+      { config: { sandbox: { diskMb: 128 } } },
+    );
+    const out = checkOutput(json);
+    expect(out).toMatch(/disk cap of 128 MB .*\(\d+ MB of it in deleted files kept open\) and was killed/);
+    expect(out).not.toContain("survived");
+    table.push(["check holds 4 x 60 MB in unlinked open files (diskMb 128)", "killed by the disk watchdog"]);
+  }, 120_000);
+
+  it("kills a check that holds memory in memfds no process maps", async () => {
+    const ws = makeWorkspace({});
+    const hog =
+      "import os, time\nfds = []\nfor k in range(6):\n    m = os.memfd_create('x'); fds.append(m)\n    for i in range(10): os.write(m, b'\\1' * (8 << 20))\n    time.sleep(0.3)\ntime.sleep(3)\nprint('survived')\n";
+    writeFileSync(path.join(ws, "hog.py"), hog);
+    const { json } = await mossRun(ws, "python3 hog.py", { config: { sandbox: { memoryMb: 256 } } });
+    const out = checkOutput(json);
+    expect(out).toMatch(/over the 256 MB limit .*MB in memory files \(memfd\)/);
+    expect(out).not.toContain("survived");
+    table.push(["check writes 480 MB into memfds (memoryMb 256)", "killed as memory, memfds named"]);
+  }, 120_000);
+
+  it("gives /dev/shm a small tmpfs of its own", async () => {
+    const ws = makeWorkspace({});
+    const { json } = await mossRun(
+      ws,
+      "head -c 200M /dev/zero > /dev/shm/fill; ls -l /dev/shm/fill; df -k /dev/shm | tail -1; exit 0",
+    );
+    const out = checkOutput(json);
+    expect(out).toMatch(/No space left on device/);
+    expect(out).toMatch(/ 67108864 .*\/dev\/shm\/fill/);
+    table.push(["check writes 200 MB to /dev/shm", "stops at its 64 MB tmpfs"]);
   }, 120_000);
 });
 
@@ -419,6 +456,8 @@ describeSandboxed("a hostile candidate's test in the gate", () => {
     );
     try {
       writeFileSync(path.join(wt.dir, "agent-src", "test", name), `import { it } from "vitest";\n${body}\n`);
+      // The gate runs the staged tree, exactly what would be committed.
+      execFileSync("git", ["add", "-A"], { cwd: wt.dir });
       return await runGate(wt.dir, 120_000, limits);
     } finally {
       await wt.remove();
@@ -434,7 +473,7 @@ describeSandboxed("a hostile candidate's test in the gate", () => {
     );
     expect(gate.passed).toBe(false);
     expect(gate.summary).toMatch(
-      /sandbox: the tests used \d+ MB of memory, over the 600 MB limit \(\d+ MB of it in \/tmp\)/,
+      /sandbox: the tests used \d+ MB of memory, over the 600 MB limit \(\d+ MB of it in \/tmp and \/dev\/shm\)/,
     );
     table.push([
       "gate test writes 600 MB to /tmp (tmpMb 500, memoryMb 600)",

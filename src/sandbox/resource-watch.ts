@@ -1,5 +1,6 @@
-import { lstatSync, readdirSync, readFileSync, statfsSync } from "node:fs";
+import { lstatSync, readdirSync, readFileSync, readlinkSync, statfsSync, statSync } from "node:fs";
 import path from "node:path";
+import { SHM_MB } from "./sandbox.ts";
 
 export interface TreeUsage {
   processes: number;
@@ -40,22 +41,78 @@ export function treeUsage(rootPid: number): TreeUsage {
 }
 
 /**
- * What the sandbox holds in its private /tmp (a tmpfs of `tmpMb`), read through the mount
- * namespace of one of its processes; 0 when none can be read (not started yet, or gone).
+ * What the sandbox holds in its private /tmp (a tmpfs of `tmpMb`) and /dev/shm (SHM_MB), read
+ * through the mount namespace of one of its processes; 0 when none can be read.
  */
 export function tmpfsUsedMb(pids: number[], tmpMb: number): number {
+  return usedOfTmpfs(pids, "/tmp", tmpMb) + usedOfTmpfs(pids, "/dev/shm", SHM_MB);
+}
+
+function usedOfTmpfs(pids: number[], mount: string, sizeMb: number): number {
   for (const pid of pids) {
-    try {
-      const s = statfsSync(`/proc/${pid}/root/tmp`);
-      // The sandbox's own tmpfs has exactly its size; the host's /tmp (seen through bwrap's
-      // outer process, still in the host namespace) has another.
-      if (s.blocks * s.bsize !== tmpMb * 1024 * 1024) continue;
-      return ((s.blocks - s.bfree) * s.bsize) / 1024 / 1024;
-    } catch {
-      // Not ours to read, or gone.
-    }
+    const used = tmpfsOf(pid, mount, sizeMb);
+    if (used !== null) return used;
   }
   return 0;
+}
+
+/**
+ * MB used on `mount` as process `pid` sees it, when that is the sandbox's own tmpfs (it has
+ * exactly `sizeMb`; the host's, seen through bwrap's outer process, has another); else null.
+ */
+function tmpfsOf(pid: number, mount: string, sizeMb: number): number | null {
+  try {
+    const s = statfsSync(`/proc/${pid}/root${mount}`);
+    if (s.blocks * s.bsize !== sizeMb * 1024 * 1024) return null;
+    return ((s.blocks - s.bfree) * s.bsize) / 1024 / 1024;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Storage the sandbox holds through open file descriptors that no folder walk or RSS shows:
+ * memfds (memory) and files deleted while kept open (disk), each inode counted once, by the
+ * blocks it really uses. Files in the sandbox's /tmp and /dev/shm are left to tmpfsUsedMb.
+ */
+export function hiddenFileMb(pids: number[], tmpMb: number): { memoryMb: number; diskMb: number } {
+  const seen = new Set<string>();
+  // Files on the sandbox's own tmpfs mounts (whatever their path) are already counted there.
+  const tmpfsDevs = new Set<number>();
+  for (const [mount, sizeMb] of [
+    ["/tmp", tmpMb],
+    ["/dev/shm", SHM_MB],
+  ] as const) {
+    const pid = pids.find((p) => tmpfsOf(p, mount, sizeMb) !== null);
+    if (pid !== undefined)
+      tmpfsDevs.add(statSync(`/proc/${pid}/root${mount}`, { throwIfNoEntry: false })?.dev ?? -1);
+  }
+  let memory = 0;
+  let disk = 0;
+  for (const pid of pids) {
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+        if (!target.endsWith(" (deleted)")) continue;
+        const memfd = target.startsWith("/memfd:");
+        const st = statSync(`/proc/${pid}/fd/${fd}`);
+        if (!st.isFile() || seen.has(`${st.dev}:${st.ino}`)) continue;
+        if (!memfd && tmpfsDevs.has(st.dev)) continue;
+        seen.add(`${st.dev}:${st.ino}`);
+        if (memfd) memory += st.blocks * 512;
+        else disk += st.blocks * 512;
+      } catch {
+        // Closed or gone while we looked.
+      }
+    }
+  }
+  return { memoryMb: memory / 1024 / 1024, diskMb: disk / 1024 / 1024 };
 }
 
 /** Total apparent size of the files under `dir` (symlinks not followed), stopping past `stopAt`. */
@@ -104,29 +161,42 @@ export function watchTree(
   everyMs = 100,
 ): () => void {
   let ticks = 0;
+  let hidden = { memoryMb: 0, diskMb: 0 };
   const timer = setInterval(() => {
     const u = treeUsage(rootPid);
     const tmp = limits.tmpMb ? tmpfsUsedMb(u.pids.slice(1), limits.tmpMb) : 0;
+    // Reading every descriptor costs more than /proc stat: twice a second.
+    if (ticks % 5 === 0) hidden = hiddenFileMb(u.pids, limits.tmpMb ?? 0);
     const stop = (why: string) => {
       clearInterval(timer);
       onExceeded(why);
     };
-    if (u.rssMb + tmp > limits.maxRssMb) {
-      const held = tmp >= 1 ? ` (${tmp.toFixed(0)} MB of it in /tmp)` : "";
+    const memory = u.rssMb + tmp + hidden.memoryMb;
+    if (memory > limits.maxRssMb) {
+      const parts = [
+        tmp >= 1 ? `${tmp.toFixed(0)} MB of it in /tmp and /dev/shm` : "",
+        hidden.memoryMb >= 1 ? `${hidden.memoryMb.toFixed(0)} MB in memory files (memfd)` : "",
+      ].filter(Boolean);
       return stop(
-        `used ${(u.rssMb + tmp).toFixed(0)} MB of memory, over the ${limits.maxRssMb} MB limit${held}`,
+        `used ${memory.toFixed(0)} MB of memory, over the ${limits.maxRssMb} MB limit${parts.length ? ` (${parts.join(", ")})` : ""}`,
       );
     }
     if (u.processes > limits.maxProcs)
       return stop(`ran ${u.processes} processes, over the limit of ${limits.maxProcs}`);
     // Walking the folders costs more: once a second.
-    if (limits.disk && ticks++ % 10 === 0) {
+    if (limits.disk && ticks % 10 === 0) {
       const cap = limits.disk.maxDiskMb * 1024 * 1024;
-      let bytes = 0;
+      let bytes = hidden.diskMb * 1024 * 1024;
       for (const d of limits.disk.dirs) bytes += treeBytes(d, cap - bytes);
-      if (bytes > cap)
-        stop(`wrote more than its disk cap of ${limits.disk.maxDiskMb} MB in ${limits.disk.dirs.join(", ")}`);
+      if (bytes > cap) {
+        const unlinked =
+          hidden.diskMb >= 1 ? ` (${hidden.diskMb.toFixed(0)} MB of it in deleted files kept open)` : "";
+        return stop(
+          `wrote more than its disk cap of ${limits.disk.maxDiskMb} MB in ${limits.disk.dirs.join(", ")}${unlinked}`,
+        );
+      }
     }
+    ticks++;
   }, everyMs);
   timer.unref();
   return () => clearInterval(timer);

@@ -86,6 +86,9 @@ export function sandboxAvailable(): { ok: boolean; reason: string } {
   return probed;
 }
 
+/** Size of the sandbox's /dev/shm (a tmpfs) in MB; resource-watch counts it as memory. */
+export const SHM_MB = 64;
+
 /**
  * The command line that runs `command args` inside a bubblewrap sandbox: no network (unless
  * spec.network), its own pid namespace (the parent's /proc is out of sight), a size-capped
@@ -148,6 +151,14 @@ export function wrapInSandbox(
       "/proc",
       "--dev",
       "/dev",
+      // bubblewrap's /dev is an uncapped tmpfs and /dev/shm in it is writable without root: give
+      // shared memory a small tmpfs of its own, which the watchdog counts as memory like /tmp.
+      "--perms",
+      "1777",
+      "--size",
+      String(SHM_MB * 1024 * 1024),
+      "--tmpfs",
+      "/dev/shm",
       // The root bubblewrap builds is a tmpfs of its own, with no size cap: without root the
       // folders it creates there belong to the user, so close it; /tmp and the binds keep theirs.
       "--remount-ro",
