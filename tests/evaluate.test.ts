@@ -91,6 +91,24 @@ describe("scoring", () => {
     expect(scoreAttempt({ check: check(0, null), exitReason: "completed", threshold: 1 }).passed).toBe(true);
     expect(scoreAttempt({ check: check(2, null), exitReason: "completed", threshold: 1 }).score).toBe(0);
   });
+  it("never passes a check that exited non-zero, whatever its counts say", () => {
+    const s = scoreAttempt({
+      check: check(1, { passed: 7, failed: 0 }),
+      exitReason: "completed",
+      threshold: 0.5,
+    });
+    expect(s).toMatchObject({ score: 0.875, passed: false });
+    const fails = scoreAttempt({
+      check: check(1, { passed: 3, failed: 1 }),
+      exitReason: "completed",
+      threshold: 0.5,
+    });
+    expect(fails).toMatchObject({ score: 0.75, passed: false });
+    expect(
+      scoreAttempt({ check: check(0, { passed: 7, failed: 0 }), exitReason: "completed", threshold: 1 })
+        .passed,
+    ).toBe(true);
+  });
   it("caps the score of a run that ran out of turns or crashed", () => {
     const turns = scoreAttempt({ check: check(0, null), exitReason: "max_turns", threshold: 0.5 });
     expect(turns).toMatchObject({ score: 0.5, cap: { limit: 0.5, reason: "max_turns" } });

@@ -26,7 +26,11 @@ const CAPS: Partial<Record<ExitReason, number>> = {
 
 /**
  * Combines the check (test counts as a fraction, else the exit code), the rubric verdict and the
- * trace cap into one score in 0..1; `passed` is score >= threshold.
+ * trace cap into one score in 0..1.
+ * Rule for a failing check: a check that exited non-zero never passes. Its counted failures score
+ * passed/(passed+failed); when it counted no failure (e.g. "7 passed" then exit 1: coverage, lint, a
+ * crash after the run) the non-zero exit counts as one failure: passed/(passed+1). `passed` is
+ * score >= threshold AND, when a check ran, that it exited 0.
  */
 export function scoreAttempt(input: {
   check?: CheckResult;
@@ -44,10 +48,10 @@ export function scoreAttempt(input: {
       s = 0;
       rationale.push(`check timed out: ${c.command}`);
     } else if (c.counts && c.counts.passed + c.counts.failed > 0) {
-      s = c.counts.passed / (c.counts.passed + c.counts.failed);
+      // A non-zero exit with no failure counted counts as one failure (see the rule above).
+      const failed = c.exitCode !== 0 && c.counts.failed === 0 ? 1 : c.counts.failed;
+      s = c.counts.passed / (c.counts.passed + failed);
       rationale.push(`${c.counts.framework}: ${c.counts.passed} passed, ${c.counts.failed} failed`);
-      // Every test passed but the command failed (coverage, lint, a crash after the run).
-      if (c.exitCode !== 0 && s === 1) s = 0.9;
     } else {
       s = c.exitCode === 0 ? 1 : 0;
     }
@@ -72,5 +76,7 @@ export function scoreAttempt(input: {
     rationale.push(`capped at ${limit} because the agent ended with ${input.exitReason}`);
   }
   score = Math.round(score * 1000) / 1000;
-  return { ...out, score, passed: score >= input.threshold, rationale };
+  const checkFailed = input.check !== undefined && input.check.exitCode !== 0;
+  if (checkFailed) rationale.push("a check that exits non-zero never passes");
+  return { ...out, score, passed: score >= input.threshold && !checkFailed, rationale };
 }
