@@ -1,7 +1,8 @@
-import { lstatSync, realpathSync } from "node:fs";
+import { lstatSync, readdirSync, realpathSync } from "node:fs";
 import path from "node:path";
 import { git } from "../../git/repo.ts";
 import type { ScopeResult } from "../../log/evolution-record.ts";
+import { gitControlled } from "../propose/apply-edits.ts";
 import { checkCapabilities } from "./escalation-check.ts";
 import { injectionFlags, instructionChanges } from "./instruction-changes.ts";
 import { parseNameStatus, protectedDiff } from "./protected-files.ts";
@@ -37,6 +38,60 @@ export async function checkScope(
   dir: string,
   opts: ScopeOptions,
 ): Promise<{ result: ScopeResult; diff: string }> {
+  const embedded = gitEntriesOnDisk(dir, opts.allowPaths);
+  if (embedded.length > 0) return refused(embedded);
+  try {
+    return await checkStaged(dir, opts);
+  } catch (err) {
+    // Any git failure while staging or reading the candidate rejects it; it never ends the run.
+    return refused([`git could not stage the candidate: ${(err as Error).message.split("\n")[0]}`]);
+  }
+}
+
+/** A failed scope result with its reasons and nothing staged to show. */
+function refused(violations: string[]): { result: ScopeResult; diff: string } {
+  const result: ScopeResult = {
+    passed: false,
+    files: [],
+    violations,
+    bytes: 0,
+    escalations: [],
+    testChanges: [],
+    instructionChanges: [],
+    flags: [],
+  };
+  return { result, diff: "" };
+}
+
+/**
+ * Entries under the allowed paths that git itself would act on (`.git` folders or files: an
+ * embedded repository, a gitlink, a git dir with filters), found on disk BEFORE `git add` runs.
+ */
+function gitEntriesOnDisk(dir: string, allowPaths: string[]): string[] {
+  const out: string[] = [];
+  const walk = (rel: string) => {
+    let names: string[];
+    try {
+      names = readdirSync(path.join(dir, rel));
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const child = path.posix.join(rel, name);
+      const why = gitControlled(child);
+      if (why && /\.git component/.test(why)) {
+        out.push(`${child} ${why}`);
+        continue;
+      }
+      const st = lstatSync(path.join(dir, child));
+      if (st.isDirectory()) walk(child);
+    }
+  };
+  for (const p of allowPaths) walk(p.replace(/\/+$/, ""));
+  return out.slice(0, 10);
+}
+
+async function checkStaged(dir: string, opts: ScopeOptions): Promise<{ result: ScopeResult; diff: string }> {
   const repo = git(dir);
   await repo.raw(["add", "-A", "--", "."]);
   const raw = await repo.raw(["diff", "--cached", "--raw", "--no-renames", "-z", "HEAD"]);
@@ -53,6 +108,7 @@ export async function checkScope(
     if (!opts.allowPaths.some((p) => file.startsWith(p)))
       violations.push(`touches ${file}, outside ${opts.allowPaths.join(", ")}`);
     if (newMode === "120000") violations.push(`adds a symlink: ${file}`);
+    if (newMode === "160000") violations.push(`adds an embedded repository (gitlink): ${file}`);
     if (/^agent-src\/(.*\/)?\.git(ignore|attributes|modules)$/.test(file))
       violations.push(
         `changes ${file}: git rules inside agent-src could hide files from the commit or the diff`,

@@ -3,6 +3,20 @@ import path from "node:path";
 import type { Patch } from "./patcher-schemas.ts";
 
 /**
+ * Why git itself would act on a path (an embedded repository or git dir, git rules), or null.
+ * Such files are refused before git ever sees them: `git add` of a `.git` inside the tree makes
+ * a gitlink or fails, and a git dir's config (filters, textconv) would run commands.
+ */
+export function gitControlled(file: string): string | null {
+  const parts = file.split("/").map((p) => p.toLowerCase().replace(/[. ]+$/, ""));
+  if (parts.some((p) => p === ".git" || p === "git~1"))
+    return "has a .git component: an embedded repository or git dir is never part of a candidate";
+  if (/^\.git(ignore|attributes|modules)$/.test(parts[parts.length - 1] ?? ""))
+    return "is a git rules file: it could hide files from the commit or the diff";
+  return null;
+}
+
+/**
  * Applies the patcher's exact-replace edits and new files inside `root`. Every path must stay
  * under one of `allowPaths`; throws, naming the edit, on anything that does not apply cleanly.
  */
@@ -12,6 +26,8 @@ export function applyEdits(root: string, patch: Patch, allowPaths: string[]): vo
     if (path.posix.isAbsolute(norm) || norm.startsWith("..") || !allowPaths.some((p) => norm.startsWith(p))) {
       throw new Error(`${what}: path "${given}" is outside ${allowPaths.join(", ")}`);
     }
+    const gitPart = gitControlled(norm);
+    if (gitPart) throw new Error(`${what}: path "${given}" ${gitPart}`);
     const abs = path.join(root, norm);
     let probe = abs;
     while (probe.startsWith(root) && probe !== root) {
