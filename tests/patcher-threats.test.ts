@@ -126,6 +126,16 @@ describeSandboxed("a hostile external patcher in the sandbox", () => {
       "refused by default (hint printed); works with patcherNetwork",
     ]);
   });
+
+  it("cannot repoint the worktree's .git link at a git dir of its own (red team B0)", async () => {
+    // A git dir whose config would run a payload (fsmonitor, filters, pager) when the harness
+    // runs git in the worktree right after the patcher.
+    const { result } = await patch(
+      'mkdir -p agent-src/.g && printf "[core]\\n\\tfsmonitor = /bin/false\\n" > agent-src/.g/config && echo "gitdir: $PWD/agent-src/.g" > .git 2>&1; echo rc=$?',
+    );
+    expect(result.ok && result.output).toMatch(/\.git: Read-only file system/);
+    table.push(["patcher repoints the worktree's .git link", "read-only in the sandbox"]);
+  });
 });
 
 describe("without a sandbox, the home is checked before and after the patcher", () => {
@@ -158,6 +168,18 @@ describe("without a sandbox, the home is checked before and after the patcher", 
       "unsandboxed patcher plants a hook and edits node_modules",
       "rejected: names .git/hooks, node_modules",
     ]);
+  });
+
+  it("rejects a candidate whose patcher repointed the worktree's .git link, before any git runs", async () => {
+    const marker = path.join(os.tmpdir(), `moss-b0-${process.pid}`);
+    rmSync(marker, { force: true });
+    const { result } = await patch(
+      `mkdir -p agent-src/.g && printf '#!/bin/sh\\ntouch ${marker}\\n' > agent-src/.g/p.sh && chmod +x agent-src/.g/p.sh && printf "[core]\\n\\tfsmonitor = $PWD/agent-src/.g/p.sh\\n" > agent-src/.g/config && echo "gitdir: $PWD/agent-src/.g" > .git`,
+      { sandbox: false },
+    );
+    expect(!result.ok && result.error).toMatch(/replaced the worktree's \.git link/);
+    expect(existsSync(marker)).toBe(false);
+    table.push(["unsandboxed patcher repoints the worktree's .git link", "rejected before git runs"]);
   });
 });
 

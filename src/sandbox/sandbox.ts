@@ -117,8 +117,14 @@ export function wrapInSandbox(
   // Folders above a mount point are created by bubblewrap; make them traversable, not private.
   for (const dir of ancestors([...spec.readOnly, ...spec.writable]))
     binds.push("--perms", "0755", "--dir", dir);
-  for (const p of spec.readOnly) binds.push("--ro-bind-try", p, p);
-  for (const p of spec.writable) binds.push("--bind-try", p, p);
+  // Parents before children, so a read-only path inside a writable folder (a worktree's .git
+  // link) stays read-only instead of being covered by the later mount of its folder.
+  const depth = (p: string) => p.split("/").length;
+  const mounts = [
+    ...spec.readOnly.map((p) => ["--ro-bind-try", p] as const),
+    ...spec.writable.map((p) => ["--bind-try", p] as const),
+  ].sort((a, b) => depth(a[1]) - depth(b[1]));
+  for (const [flag, p] of mounts) binds.push(flag, p, p);
   for (const m of spec.shared ?? []) binds.push("--ro-bind-try", m.source, m.target);
   // As root, bubblewrap sets up the namespaces itself and the command drops to an unprivileged uid,
   // so the process limit applies and root-only files stay closed; otherwise a user namespace.

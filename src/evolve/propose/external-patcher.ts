@@ -1,4 +1,4 @@
-import { existsSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { makeTempDir } from "../../git/temp-dirs.ts";
 import type { GroupRunResult } from "../../process/run-in-group.ts";
@@ -41,6 +41,11 @@ export async function runExternalPatcher(
   makeReadableForSandbox(promptDir);
   const before = fingerprintHome(setup.home);
   const modules = path.join(setup.home, "node_modules");
+  // The worktree's `.git` file says where its git dir is: the harness runs git here right after
+  // the patcher, so a patcher that repoints it at a git dir of its own (with filters, hooks,
+  // fsmonitor in its config) would run code as the harness. It is mounted read-only and checked.
+  const gitFile = path.join(dir, ".git");
+  const gitLink = readGitFile(gitFile);
   try {
     const result = await runSandboxed(
       {
@@ -57,6 +62,7 @@ export async function runExternalPatcher(
           GIT_CONFIG_VALUE_0: "*",
         },
         readOnly: [
+          gitFile,
           path.join(setup.home, ".git"),
           promptDir,
           ...pathsNamedIn(command),
@@ -68,6 +74,10 @@ export async function runExternalPatcher(
       },
       { timeoutMs, input: promptText, maxOutputChars: 20_000 },
     );
+    if (readGitFile(gitFile) !== gitLink)
+      throw new Error(
+        "the external patcher replaced the worktree's .git link (it would point moss's git at a repository of its own); the candidate is rejected",
+      );
     // The sandbox wrote as its own uid (when moss is root); git refuses a tree owned by another.
     makeWritableForSandbox(dir, process.getuid?.() ?? 0);
     const changed = changedParts(before, fingerprintHome(setup.home));
@@ -95,4 +105,13 @@ export async function runExternalPatcher(
  */
 function pathsNamedIn(command: string): string[] {
   return command.split(/[\s'"=]+/).filter((w) => path.isAbsolute(w) && existsSync(w) && mountable(w));
+}
+
+/** A worktree's `.git` link file as text, or null when it is missing or not a regular file. */
+function readGitFile(file: string): string | null {
+  try {
+    return lstatSync(file).isFile() ? readFileSync(file, "utf8") : null;
+  } catch {
+    return null;
+  }
 }
