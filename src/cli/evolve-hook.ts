@@ -102,7 +102,7 @@ export function makeEvolveHook(flags: EvolveFlags): EvolveHook {
         runId: retry.runId,
         score: retry.score,
         passed: retry.passed,
-        conflicts: retry.applyConflicts.length,
+        conflicts: retry.applyConflicts.length + retry.applyRefused.length,
       };
       if (!json) {
         printSummary(retry);

@@ -4,7 +4,8 @@
  * - 1: a run failed (score below the threshold), or a command's check failed (log --verify, apply)
  * - 2: usage, config or environment error (bad flag or config, not a home, no sandbox, no key,
  *      a check that cannot run on the untouched workspace)
- * - 3: a run passed but its result was NOT applied: the workspace changed in the meantime
+ * - 3: a run passed but its result was NOT applied: the workspace changed in the meantime, or
+ *      apply-back refused it (unsafe names or symlinks, caps, a write error rolled back)
  * - 129, 130, 143: ended by SIGHUP, Ctrl-C (SIGINT) or SIGTERM (128 + the signal number); the
  *   home is left verifiable
  */
@@ -18,7 +19,10 @@ export const EXIT_CODES_HELP = `Exit codes:
   3    the run passed but was not applied: the workspace changed in the meantime
   130  interrupted by Ctrl-C (143 SIGTERM, 129 SIGHUP)`;
 
-/** The exit code of a `moss run` that finished without a signal, from its final attempt. */
+/**
+ * The exit code of a `moss run` that finished without a signal, from its final attempt;
+ * `conflicts`: paths not applied, changed meanwhile or refused.
+ */
 export function runExitCode(r: { unrunnable: boolean; passed: boolean; conflicts: number }): number {
   if (r.unrunnable) return EXIT.usage;
   if (!r.passed) return EXIT.failed;

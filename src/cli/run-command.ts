@@ -212,7 +212,9 @@ export function registerRun(program: Command, makeHook: (flags: RunFlags) => Evo
           : runExitCode({
               unrunnable: record.exitReason === "check_unrunnable",
               passed: evolution?.retry?.passed ?? record.passed,
-              conflicts: evolution?.retry ? evolution.retry.conflicts : record.applyConflicts.length,
+              conflicts: evolution?.retry
+                ? evolution.retry.conflicts
+                : record.applyConflicts.length + record.applyRefused.length,
             });
       } finally {
         progress.close();

@@ -9,14 +9,15 @@ import {
   mkdirSync,
   mkdtempSync,
   openSync,
+  readdirSync,
   renameSync,
   rmdirSync,
   rmSync,
   symlinkSync,
-  unlinkSync,
   writeSync,
 } from "node:fs";
 import path from "node:path";
+import { nameProblem, showName } from "./apply-names.ts";
 import { entryAt, openRegular, readFull, sameEntry } from "./entry.ts";
 import type { FileChange } from "./tree-diff.ts";
 
@@ -58,32 +59,107 @@ export function applyChanges(
   result.refused = refusals(changes, scratch, target, caps);
   if (result.refused.length) return result;
   result.conflicts = changes
-    .filter((c) => !sameEntry(path.join(target, c.path), path.join(snapshot, c.path)))
+    .filter((c) => !unchanged(path.join(target, c.path), path.join(snapshot, c.path)))
     .map((c) => c.path);
   if (result.conflicts.length) return result;
 
-  const privateDir = mkdtempSync(path.join(target, ".moss-apply-"));
   try {
-    for (const change of changes.filter((c) => c.kind === "deleted")) {
-      const dest = path.join(target, change.path);
-      if (entryAt(dest)) unlinkSync(dest);
-    }
+    result.madeExecutable = transact(changes, scratch, target);
+    result.applied = changes.length;
+  } catch (err) {
+    result.refused = [`not applied: ${writeError(err, target)}; the folder was left as it was`];
+  }
+  return result;
+}
+
+/** One undo step of an apply in progress. */
+type Undo = () => void;
+
+/**
+ * Writes every change or none. First stages every new content in a private folder of the target
+ * (same filesystem, so each rename is atomic); then moves each replaced or deleted entry into that
+ * folder as a backup and renames the staged one into place, journaling an undo for each step. On
+ * any error the journal is played backwards (backups restored, created files and folders
+ * removed) and the error is rethrown. Returns the paths newly made executable.
+ */
+function transact(changes: FileChange[], scratch: string, target: string): string[] {
+  const privateDir = mkdtempSync(path.join(target, ".moss-apply-"));
+  const fresh = () => path.join(privateDir, randomBytes(12).toString("hex"));
+  const undo: Undo[] = [];
+  const madeExecutable: string[] = [];
+  let keepBackups = false;
+  try {
+    const staged = new Map<string, string>();
     for (const change of changes.filter((c) => c.kind !== "deleted")) {
-      const dest = path.join(target, change.path);
-      makeParents(target, change.path);
-      const tmp = path.join(privateDir, randomBytes(12).toString("hex"));
+      const tmp = fresh();
       const src = path.join(scratch, change.path);
       const entry = entryAt(src);
       if (entry?.kind === "link") symlinkSync(entry.target, tmp);
-      else if (copyFile(src, tmp, dest)) result.madeExecutable.push(change.path);
-      if (entryAt(dest)?.kind === "dir") rmdirSync(dest);
-      renameSync(tmp, dest);
+      else if (copyFile(src, tmp, path.join(target, change.path))) madeExecutable.push(change.path);
+      staged.set(change.path, tmp);
     }
-    result.applied = changes.length;
+    for (const change of changes.filter((c) => c.kind === "deleted")) {
+      const dest = path.join(target, change.path);
+      if (entryAt(dest)) moveAside(dest, fresh(), undo);
+    }
+    for (const [rel, tmp] of staged) {
+      const dest = path.join(target, rel);
+      makeParents(target, rel, undo);
+      const before = entryAt(dest);
+      if (before?.kind === "dir" && readdirSync(dest).length)
+        throw new Error(`${rel} is a folder that is not empty in the workspace; the attempt made it a file`);
+      if (before) moveAside(dest, fresh(), undo);
+      renameSync(tmp, dest);
+      undo.push(() => renameSync(dest, tmp));
+    }
+    return madeExecutable;
+  } catch (err) {
+    const failed: string[] = [];
+    for (const step of undo.reverse()) {
+      try {
+        step();
+      } catch (e) {
+        failed.push((e as Error).message);
+      }
+    }
+    if (failed.length) {
+      keepBackups = true;
+      // The backups stay in the private folder so nothing is lost; say where.
+      throw new Error(
+        `${(err as Error).message}; rolling back failed too (${failed.join("; ")}), backups in ${privateDir}`,
+      );
+    }
+    throw err;
   } finally {
-    rmSync(privateDir, { recursive: true, force: true });
+    if (!keepBackups) rmSync(privateDir, { recursive: true, force: true });
   }
-  return result;
+}
+
+/** Renames `dest` to the backup path `aside`, journaling the rename back. */
+function moveAside(dest: string, aside: string, undo: Undo[]): void {
+  renameSync(dest, aside);
+  undo.push(() => renameSync(aside, dest));
+}
+
+/** A write error as one line for the user: what failed and where, without a stack. */
+function writeError(err: unknown, target: string): string {
+  const e = err as NodeJS.ErrnoException;
+  const where = e.path ? ` (${showName(path.relative(target, e.path) || ".")})` : "";
+  const what: Record<string, string> = {
+    ENOSPC: "the disk is full",
+    EDQUOT: "the disk quota is exceeded",
+    EACCES: "permission denied",
+    EPERM: "operation not permitted",
+    EROFS: "the folder is on a read-only filesystem",
+    ENAMETOOLONG: "a path is too long for the folder",
+    EISDIR: "a folder is in the way of a file",
+  };
+  return e.code && what[e.code] ? `${what[e.code]}${where}` : showName(e.message ?? String(err));
+}
+
+/** Whether `now` is as `then` was: the same entry, or both folders (their files are changes of their own). */
+function unchanged(now: string, then: string): boolean {
+  return sameEntry(now, then) || (entryAt(now)?.kind === "dir" && entryAt(then)?.kind === "dir");
 }
 
 /** Every reason to write nothing, checked before anything is written. */
@@ -98,10 +174,18 @@ function refusals(changes: FileChange[], scratch: string, target: string, caps: 
   for (const change of changes) {
     const rel = change.path;
     if (path.isAbsolute(rel) || rel.split("/").some((p) => p === ".." || p === "." || p === "")) {
-      out.push(`${rel}: not a plain relative path`);
+      out.push(`${showName(rel)}: not a plain relative path`);
       continue;
     }
-    const through = blockedParent(target, rel, deleted) ?? blockedParent(scratch, rel, deleted);
+    const bad = nameProblem(target, rel);
+    if (bad) {
+      out.push(bad);
+      continue;
+    }
+    // A deleted path is gone from the scratch: only its way in the target matters.
+    const through =
+      blockedParent(target, rel, deleted) ??
+      (change.kind === "deleted" ? null : blockedParent(scratch, rel, deleted));
     if (through) out.push(`${rel}: ${through}`);
     if (change.kind === "deleted") continue;
     const entry = entryAt(path.join(scratch, rel));
@@ -138,14 +222,16 @@ function blockedParent(root: string, rel: string, deleted: Set<string>): string 
   return null;
 }
 
-/** Creates the missing folders above `rel`, one at a time, never through a symlink. */
-function makeParents(root: string, rel: string): void {
+/** Creates the missing folders above `rel`, one at a time, never through a symlink; journals each. */
+function makeParents(root: string, rel: string, undo: Undo[]): void {
   const parts = rel.split("/").slice(0, -1);
   for (let i = 1; i <= parts.length; i++) {
     const dir = path.join(root, ...parts.slice(0, i));
     const entry = entryAt(dir);
-    if (entry === null) mkdirSync(dir);
-    else if (entry.kind !== "dir") throw new Error(`${dir} is not a folder; nothing more was applied`);
+    if (entry === null) {
+      mkdirSync(dir);
+      undo.push(() => rmdirSync(dir));
+    } else if (entry.kind !== "dir") throw new Error(`${dir} is not a folder; nothing more was applied`);
   }
 }
 
@@ -169,7 +255,7 @@ function copyFile(src: string, tmp: string, dest: string): boolean {
       const exec = (srcMode & 0o100) === 0 ? 0 : wasExec ? oldMode & 0o111 : (rw & 0o444) >> 2;
       fchmodSync(output, rw | exec);
       if (process.getuid?.() === 0) {
-        const owner = lstatSync(before ? dest : path.dirname(dest));
+        const owner = lstatSync(before ? dest : nearestExisting(path.dirname(dest)));
         fchownSync(output, owner.uid, owner.gid);
       }
       return exec !== 0 && !wasExec;
@@ -179,4 +265,10 @@ function copyFile(src: string, tmp: string, dest: string): boolean {
   } finally {
     closeSync(input);
   }
+}
+
+/** `dir` or its closest ancestor that exists (new folders are made only when the change is renamed in). */
+function nearestExisting(dir: string): string {
+  while (entryAt(dir) === null && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
 }
