@@ -11,7 +11,8 @@ import { type AgentSources, isTestFile } from "./staged-sources.ts";
  * - violations: always rejected (harness imports, dynamic code, computed access to process or
  *   globalThis, aliases of capabilities, data: URLs, `@ts-nocheck`, unparsable code);
  * - escalations: rejected unless the user consents (`--allow-escalation`): modules outside the
- *   file's allowlist, env/network/process use, a raised limit (compared by value);
+ *   file's allowlist, env/network/process use, a raised limit (compared by value), a write to or
+ *   alias/copy/any-cast of the limits object, file writes from agent code outside agent-src/tools/;
  * - flags: shown at consent, never decisive.
  */
 export interface CapabilityReport {
@@ -87,6 +88,8 @@ export async function checkCapabilities(sources: AgentSources): Promise<Capabili
       if (seen.has(f.key)) continue;
       seen.add(f.key);
       if ((has.get(f.key) ?? 0) <= (had.get(f.key) ?? 0)) continue;
+      // Tools act for the model's tool calls; any other agent code writing files acts on its own.
+      if (f.key === "fs-write" && /^agent-src\/tools\//.test(file)) continue;
       if (f.severity === "reject") report.violations.push(`${file} ${f.text}`);
       else if (!test) report.escalations.push(`escalation: ${file} ${f.text}`);
     }

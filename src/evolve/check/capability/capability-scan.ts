@@ -64,6 +64,8 @@ export function scanProgram(text: string, program: Node, comments: string[]): Fi
     if (/@ts-(ignore|expect-error)/.test(c)) scan.tsIgnore++;
   }
   const folder = new ConstFolder(constBindings(program));
+  limitAliases = aliasesOfLimits(program);
+  toolImports = new Set();
   const lineOf = (pos: number) => text.slice(0, pos).split("\n").length;
   const strings = new Set<string>();
   const stack: Frame[] = [{ node: program, parent: null, key: "", binding: false }];
@@ -126,6 +128,8 @@ function visit(f: Frame, scan: FileScan, folder: ConstFolder, lineOf: (pos: numb
     case "ExportAllDeclaration":
     case "ExportNamedDeclaration":
       if (n.source) scan.imports.push({ spec: String(n.source.value), line: lineOf(n.start) });
+      if (n.type === "ImportDeclaration" && /(^|\/)tools\//.test(String(n.source.value)))
+        for (const sp of n.specifiers ?? []) toolImports.add(sp.local.name);
       return false;
     case "TSImportEqualsDeclaration":
       if (n.moduleReference?.type === "TSExternalModuleReference")
@@ -203,18 +207,125 @@ function visit(f: Frame, scan: FileScan, folder: ConstFolder, lineOf: (pos: numb
     escalate(scan, "limits:scaled", "scales the limits it was given (limits.x * n)");
   if (n.type === "AssignmentExpression" && (isLimitsMember(n.left) || isLimitsObject(n.left)))
     escalate(scan, "limits:rewritten", "rewrites the limits it was given");
+  if (n.type === "UpdateExpression" && isLimitsMember(n.argument))
+    escalate(scan, "limits:rewritten", "rewrites the limits it was given");
+  if (n.type === "UnaryExpression" && n.operator === "delete" && isLimitsMember(n.argument))
+    escalate(scan, "limits:rewritten", "rewrites the limits it was given (delete)");
+  if (n.type === "CallExpression" && n.arguments.some((a: Node) => isLimitsObject(a))) {
+    const callee = unwrap(n.callee);
+    const what = callee?.type === "MemberExpression" && !callee.computed ? callee.property.name : "";
+    if (OBJECT_WRITERS.has(what) && isLimitsObject(n.arguments[0]))
+      escalate(scan, "limits:rewritten", `rewrites the limits it was given (${what})`);
+  }
+  if (n.type === "SpreadElement" && isLimitsObject(n.argument))
+    escalate(scan, "limits:copied", "copies the limits it was given into a new object (spread)");
+  if (
+    n.type === "TSAsExpression" &&
+    isLimitsObject(n.expression) &&
+    n.typeAnnotation?.type === "TSAnyKeyword"
+  )
+    escalate(scan, "limits:any", "casts the limits it was given to any");
+  if (
+    n.type === "VariableDeclarator" &&
+    n.init &&
+    isLimitsObject(n.init) &&
+    n.id.type === "Identifier" &&
+    n.id.typeAnnotation?.typeAnnotation?.type === "TSAnyKeyword"
+  )
+    escalate(scan, "limits:any", `casts the limits it was given to any (${n.id.name})`);
+  fileWrite(n, scan);
   limitOf(f, scan, folder);
   return false;
 }
 
 const SCALING = new Set(["*", "+", "**", "<<", "/"]);
-/** `limits` or `x.limits`: the limits object the harness hands the agent. */
+/** Calls that write into their first argument (`Object.assign(limits, ...)`). */
+const OBJECT_WRITERS = new Set(["assign", "defineProperty", "defineProperties", "set", "setPrototypeOf"]);
+/** Names bound in the file being scanned to the limits object (`const L: any = start.limits`). */
+let limitAliases = new Set<string>();
+/** Names the file being scanned imports from the agent's tools/ folder (tool factories). */
+let toolImports = new Set<string>();
+
+/** `limits`, `x.limits` or a name bound to one of them: the limits object the harness hands the agent. */
 function isLimitsObject(node: Node): boolean {
   const n = unwrap(node);
   return (
-    (n?.type === "Identifier" && n.name === "limits") ||
-    (n?.type === "MemberExpression" && !n.computed && n.property.name === "limits")
+    (n?.type === "Identifier" && (n.name === "limits" || limitAliases.has(n.name))) ||
+    (n?.type === "MemberExpression" && !n.computed && n.property.name === "limits") ||
+    (n?.type === "MemberExpression" && n.computed && folderless(n.property) === "limits")
   );
+}
+const folderless = (n: Node) => (unwrap(n)?.type === "Literal" ? String(unwrap(n).value) : undefined);
+
+/** Every name declared or assigned from the limits object or from another such name (to a fixpoint). */
+function aliasesOfLimits(program: Node): Set<string> {
+  limitAliases = new Set();
+  const pairs: Array<[string, Node]> = [];
+  const stack: Node[] = [program];
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (n.type === "VariableDeclarator" && n.id?.type === "Identifier" && n.init)
+      pairs.push([n.id.name, n.init]);
+    if (n.type === "AssignmentExpression" && n.left?.type === "Identifier")
+      pairs.push([n.left.name, n.right]);
+    for (const v of Object.values(n))
+      if (Array.isArray(v)) for (const c of v) c && typeof c.type === "string" && stack.push(c);
+      else if (v && typeof v === "object" && typeof (v as Node).type === "string") stack.push(v as Node);
+  }
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [name, init] of pairs)
+      if (!limitAliases.has(name) && isLimitsObject(init)) {
+        limitAliases.add(name);
+        grew = true;
+      }
+  }
+  return limitAliases;
+}
+
+/**
+ * File-writing APIs of node:fs. Agent code other than its tools must not touch the workspace on
+ * its own (only a model's tool call may): the escalation check flags new uses outside tools/.
+ */
+const FS_WRITES = new Set(
+  [
+    "writeFile",
+    "appendFile",
+    "rm",
+    "rmdir",
+    "unlink",
+    "rename",
+    "mkdir",
+    "copyFile",
+    "cp",
+    "truncate",
+    "symlink",
+    "link",
+    "chmod",
+    "chown",
+    "utimes",
+    "mkdtemp",
+  ]
+    .flatMap((x) => [x, `${x}Sync`])
+    .concat(["createWriteStream", "open", "openSync", "write", "writeSync"]),
+);
+function fileWrite(n: Node, scan: FileScan) {
+  if (n.type === "ImportSpecifier") {
+    const imported = n.imported?.name ?? n.imported?.value;
+    if (FS_WRITES.has(imported)) escalate(scan, "fs-write", `writes files itself (${imported})`);
+    return;
+  }
+  if (n.type !== "CallExpression") return;
+  const callee = unwrap(n.callee);
+  if (callee?.type === "Identifier" && toolImports.has(callee.name))
+    escalate(
+      scan,
+      "fs-write",
+      `runs the agent's own tools itself (${callee.name}), outside a model's tool call`,
+    );
+  const name = callee?.type === "MemberExpression" && !callee.computed ? callee.property.name : undefined;
+  if (name && FS_WRITES.has(name) && name !== "write" && name !== "open")
+    escalate(scan, "fs-write", `writes files itself (${name})`);
 }
 const isLimitsMember = (node: Node) => {
   const n = unwrap(node);
