@@ -155,7 +155,9 @@ describeSandboxed("the ratchet, for any sequence of good, bad, regressing and no
               models: evolving,
               depth: "shallow",
               trials: 3,
+              // A person consents (so a candidate that updates the prompt's snapshot is theirs to take).
               consent: async () => true,
+              personConsents: true,
               sandbox: LIMITS,
             });
             if (kind === "good") {
