@@ -97,6 +97,8 @@ export function runAgentProcess(opts: AgentRunOptions): Promise<AgentRunResult> 
 
   return new Promise<AgentRunResult>((resolve) => {
     let settled = false;
+    /** Model calls the harness is making for the agent. */
+    const inFlight = new Set<Promise<void>>();
     const finish = (result: AgentResult) => {
       if (settled) return;
       settled = true;
@@ -106,11 +108,16 @@ export function runAgentProcess(opts: AgentRunOptions): Promise<AgentRunResult> 
       opts.signal?.removeEventListener("abort", onAbort);
       killTree(child);
       launch.dispose();
-      resolve({
-        ...result,
-        stderrTail: stderr.trim().split("\n").slice(-20).join("\n"),
-        ms: Date.now() - started,
-      });
+      // Calls the harness made still count, whatever ended the run: wait for those in flight, then
+      // report the usage of every call made (not the count at the moment the run ended).
+      void Promise.allSettled(inFlight).then(() =>
+        resolve({
+          ...result,
+          usage: calls.usage,
+          stderrTail: stderr.trim().split("\n").slice(-20).join("\n"),
+          ms: Date.now() - started,
+        }),
+      );
     };
     const fail = (exitReason: AgentResult["exitReason"], detail: string) =>
       finish({ exitReason, turns: calls.turns, usage: calls.usage, finalText: "", detail });
@@ -180,7 +187,9 @@ export function runAgentProcess(opts: AgentRunOptions): Promise<AgentRunResult> 
         const admitted = calls.admit(msg.request);
         if (admitted.kind === "violation") return fail("protocol_error", admitted.detail);
         if (admitted.kind === "refuse") return fail(admitted.exitReason, admitted.detail);
-        void serve(msg.id, admitted.request);
+        const call = serve(msg.id, admitted.request);
+        inFlight.add(call);
+        void call.finally(() => inFlight.delete(call));
       } else if (msg.type === "done") {
         if (!AgentExitReasonSchema.safeParse(msg.result.exitReason).success)
           return fail(
