@@ -8,6 +8,7 @@ import type { RunRecord } from "../run/run-record.ts";
 import type { SandboxLimits } from "../sandbox/limits.ts";
 import { type CandidatePolicy, checkCandidate } from "./check/candidate-policy.ts";
 import { judgeCandidate } from "./judge/judge-candidate.ts";
+import { surfaceChanges } from "./judge/model-surface.ts";
 import type { PanelTask } from "./judge/regression-panel.ts";
 import type { RunTrial } from "./judge/trial-runner.ts";
 import { savePending } from "./land/candidates.ts";
@@ -183,6 +184,17 @@ export async function tryCandidate(ctx: CycleContext, attempt: number): Promise<
       return { end: "undecided", record: await log("undecided", judged.reason) };
     }
     if (judged.decision === "reject") return await reject(judged.reason);
+    const told = surfaceChanges(judged.comparisons);
+    if (told.length > 0) {
+      draft.scope = {
+        ...draft.scope!,
+        instructionChanges: [...(draft.scope?.instructionChanges ?? []), ...told],
+      };
+      if (!ctx.policy.scope.allowTestChanges)
+        return await reject(
+          `instruction change: ${told[0]}; a person must review it (run without --yes) or give --allow-test-changes`,
+        );
+    }
 
     // land
     const target = judged.comparisons[0]!;

@@ -48,6 +48,8 @@ export const TrialSchema = z.object({
   score: z.number(),
   passed: z.boolean(),
   error: z.string().optional(),
+  /** Hashes of the executor's system prompt + tool schemas in the requests the harness served. */
+  surface: z.array(z.string().max(64)).max(20).optional(),
 });
 export type Trial = z.infer<typeof TrialSchema>;
 

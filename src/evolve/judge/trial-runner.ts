@@ -7,6 +7,7 @@ import { unfairReason } from "../../run/fairness.ts";
 import type { RunRecord } from "../../run/run-record.ts";
 import type { SandboxLimits } from "../../sandbox/limits.ts";
 import { findSharedDeps } from "../../sandbox/shared-deps.ts";
+import { watchSurface } from "./model-surface.ts";
 
 /** Runs a recorded task once with the agent in `agentDir`, from the run's snapshot and limits. */
 export type RunTrial = (agentDir: string, run: RunRecord) => Promise<Trial>;
@@ -23,6 +24,7 @@ export function makeTrialRunner(
     const sharedDeps = existsSync(run.workspace)
       ? findSharedDeps(run.workspace, config.workspace.shareIgnored)
       : undefined;
+    const surface: string[] = [];
     const attempt = await runAttempt({
       agentDir,
       snapshot: run.snapshot,
@@ -32,13 +34,14 @@ export function makeTrialRunner(
       threshold: run.threshold,
       limits: config.limits,
       checkTimeoutMs: config.check.timeoutMs,
-      executor: models.for("executor"),
+      executor: watchSurface(models.for("executor"), surface),
       sandbox,
       ...(sharedDeps ? { sharedDeps } : {}),
       ...(run.rubric ? { judge: () => models.for("judge") } : {}),
       ...(signal ? { signal } : {}),
     });
-    return trialOf(attempt);
+    const trial = trialOf(attempt);
+    return surface.length > 0 ? { ...trial, surface: surface.slice(0, 20) } : trial;
   };
 }
 
