@@ -112,6 +112,19 @@ describeSandboxed("apply-back is all-or-nothing", () => {
       expect(record).toMatchObject({ passed: true, applied: false });
       expect(String(record.applyRefused)).toMatch(/not applied: .*d is a folder that is not empty/);
       expect(tree(ws)).toEqual(before);
+      // The summary (no --json) says it once, plainly.
+      const again = await hostileRun({
+        home,
+        ws,
+        replies: commandReplies("rm -rf d && echo file > d"),
+        check: "true",
+        json: false,
+      });
+      expect(again.r.code).toBe(3);
+      expect(again.r.stdout).toMatch(
+        /^ {2}not applied: d is a folder that is not empty .*the folder was left as it was$/m,
+      );
+      expect(tree(ws)).toEqual(before);
     },
     T,
   );

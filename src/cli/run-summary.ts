@@ -33,6 +33,9 @@ export function printSummary(record: RunRecord): void {
     console.log(chalk.green(`  applied ${record.changedFiles.length} file(s) to ${record.workspace}`));
     if (record.madeExecutable.length)
       console.log(chalk.yellow(`  made executable: ${sanitize(record.madeExecutable.join(", "))}`));
+  } else if (record.applyRefused[0]?.startsWith("not applied:")) {
+    // A write error rolled back: the reason says it all.
+    console.log(chalk.yellow(`  ${sanitize(record.applyRefused[0])}`));
   } else if (record.applyRefused.length) {
     console.log(chalk.yellow("  not applied: moss copies back only what is safe to write:"));
     for (const why of record.applyRefused) console.log(chalk.yellow(`    ${sanitize(why)}`));
