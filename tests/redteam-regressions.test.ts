@@ -120,6 +120,15 @@ describe("B1: agent code outside tools/ that writes the workspace on its own is 
     );
   });
 
+  it("the task-name check folds the name built from joins, char codes, templates and concat", async () => {
+    const r = await scopeOf(
+      afterRoot(
+        'export const a = [["d","o"].join(""), "ne"].join("") + String.fromCharCode(46) + `t${"x"}` + "".concat("t");',
+      ),
+    );
+    expect(r.violations.join("\n")).toMatch(/hard-codes the task: .*"done\.txt"/);
+  });
+
   it("the same write in a tool under agent-src/tools/ is ordinary agent work", async () => {
     const r = await scopeOf((d) =>
       writeFileSync(
