@@ -214,3 +214,32 @@ writeFileSync(main, readFileSync(main, "utf8").replace("systemPrompt: systemProm
     expect((rec!.scope?.instructionChanges ?? []).join("\n")).toMatch(/system prompt or tool schemas differ/);
   }, 300_000);
 });
+
+describe("B1 (c): a replay that changes the workspace with no model tool call is agent code acting alone", () => {
+  it("the served replies are counted by the harness and such a candidate trial is named", async () => {
+    const { watchSurface, unpromptedWrites } = await import("../src/evolve/judge/model-surface.ts");
+    const { createScriptedProvider, turn } = await import("../src/models/scripted-provider.ts");
+    const seen: string[] = [];
+    const served = { toolCalls: 0 };
+    const p = watchSurface(
+      createScriptedProvider([turn([{ type: "text", text: "nothing to do" }])]),
+      seen,
+      served,
+    );
+    await p.complete({ system: "s", tools: [], messages: [], maxTokens: 10 });
+    expect(served.toolCalls).toBe(0);
+    expect(seen).toHaveLength(1);
+    const cmp = (head: boolean, cand: boolean) => ({
+      task: "t",
+      runId: "r",
+      role: "target" as const,
+      rule: "x",
+      head: [{ score: 0, passed: false, ...(head ? { unprompted: true } : {}) }],
+      candidate: [{ score: 1, passed: true, ...(cand ? { unprompted: true } : {}) }],
+    });
+    expect(unpromptedWrites([cmp(false, true)] as never)).toEqual([
+      expect.stringMatching(/outside a model tool call/),
+    ]);
+    expect(unpromptedWrites([cmp(false, false)] as never)).toEqual([]);
+  });
+});

@@ -8,7 +8,7 @@ import type { RunRecord } from "../run/run-record.ts";
 import type { SandboxLimits } from "../sandbox/limits.ts";
 import { type CandidatePolicy, checkCandidate } from "./check/candidate-policy.ts";
 import { judgeCandidate } from "./judge/judge-candidate.ts";
-import { surfaceChanges } from "./judge/model-surface.ts";
+import { surfaceChanges, unpromptedWrites } from "./judge/model-surface.ts";
 import type { PanelTask } from "./judge/regression-panel.ts";
 import type { RunTrial } from "./judge/trial-runner.ts";
 import { savePending } from "./land/candidates.ts";
@@ -184,6 +184,8 @@ export async function tryCandidate(ctx: CycleContext, attempt: number): Promise<
       return { end: "undecided", record: await log("undecided", judged.reason) };
     }
     if (judged.decision === "reject") return await reject(judged.reason);
+    const alone = unpromptedWrites(judged.comparisons);
+    if (alone.length > 0) return await reject(alone[0]!);
     const told = surfaceChanges(judged.comparisons);
     if (told.length > 0) {
       draft.scope = {

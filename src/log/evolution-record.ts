@@ -50,6 +50,8 @@ export const TrialSchema = z.object({
   error: z.string().optional(),
   /** Hashes of the executor's system prompt + tool schemas in the requests the harness served. */
   surface: z.array(z.string().max(64)).max(20).optional(),
+  /** The workspace changed although the model asked for no tool call in any reply served. */
+  unprompted: z.boolean().optional(),
 });
 export type Trial = z.infer<typeof TrialSchema>;
 

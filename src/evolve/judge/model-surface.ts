@@ -15,17 +15,38 @@ export const surfaceOf = (request: ModelRequest) =>
     .digest("hex")
     .slice(0, 16);
 
-/** A provider that records the surface of every request it serves into `seen` (in order, unique). */
-export function watchSurface(provider: Provider, seen: string[]): Provider {
+/**
+ * A provider that records the surface of every request it serves into `seen` (in order, unique)
+ * and counts the tool calls the model asked for in the replies it served (`served.toolCalls`).
+ */
+export function watchSurface(provider: Provider, seen: string[], served = { toolCalls: 0 }): Provider {
   return {
     name: provider.name,
     model: provider.model,
-    complete: (request, signal) => {
+    complete: async (request, signal) => {
       const s = surfaceOf(request);
       if (!seen.includes(s)) seen.push(s);
-      return provider.complete(request, signal);
+      const turn = await provider.complete(request, signal);
+      served.toolCalls += turn.content.filter((b) => b.type === "tool_use").length;
+      return turn;
     },
   };
+}
+
+/**
+ * Candidate trials that changed the workspace although the model never asked for a tool call in
+ * any reply the harness served: agent code wrote the workspace on its own. Structural (the
+ * harness saw every reply); it catches agent code acting alone, not one riding along a real call.
+ */
+export function unpromptedWrites(comparisons: TaskComparison[]): string[] {
+  const hit = comparisons.some(
+    (c) => c.candidate.some((t) => t.unprompted) && !c.head.some((t) => t.unprompted),
+  );
+  return hit
+    ? [
+        "writes the workspace outside a model tool call (files changed in a replay where the model asked for no tool)",
+      ]
+    : [];
 }
 
 /**

@@ -25,6 +25,7 @@ export function makeTrialRunner(
       ? findSharedDeps(run.workspace, config.workspace.shareIgnored)
       : undefined;
     const surface: string[] = [];
+    const served = { toolCalls: 0 };
     const attempt = await runAttempt({
       agentDir,
       snapshot: run.snapshot,
@@ -34,14 +35,19 @@ export function makeTrialRunner(
       threshold: run.threshold,
       limits: config.limits,
       checkTimeoutMs: config.check.timeoutMs,
-      executor: watchSurface(models.for("executor"), surface),
+      executor: watchSurface(models.for("executor"), surface, served),
       sandbox,
       ...(sharedDeps ? { sharedDeps } : {}),
       ...(run.rubric ? { judge: () => models.for("judge") } : {}),
       ...(signal ? { signal } : {}),
     });
     const trial = trialOf(attempt);
-    return surface.length > 0 ? { ...trial, surface: surface.slice(0, 20) } : trial;
+    const unprompted = served.toolCalls === 0 && attempt.diff.changes.length > 0;
+    return {
+      ...trial,
+      ...(surface.length > 0 ? { surface: surface.slice(0, 20) } : {}),
+      ...(unprompted ? { unprompted } : {}),
+    };
   };
 }
 
