@@ -8,7 +8,7 @@ const golden = path.join(import.meta.dirname, "fixtures", "macos-sandbox.sb");
 
 describe("the macOS sandbox-exec profile", () => {
   const profile = macosSandboxProfile({
-    workspace: "/private/var/folders/xy/T/moss-scratch-42-abc",
+    writable: ["/private/var/folders/xy/T/moss-scratch-42-abc"],
     privateTmp: "/private/var/folders/xy/T/moss-agent-home-42-def",
     deniedReads: homeSecrets("/Users/ada/.local/share/moss", "/Users/ada/.config/moss"),
   });
@@ -35,11 +35,11 @@ describe("the macOS sandbox-exec profile", () => {
 
   it("refuses relative paths and control characters, and escapes quotes", () => {
     const base = { privateTmp: "/tmp/p", deniedReads: { files: [], folders: [] } };
-    expect(() => macosSandboxProfile({ ...base, workspace: "ws" })).toThrow(/must be absolute/);
-    expect(() => macosSandboxProfile({ ...base, workspace: "/tmp/a\n(allow network*)" })).toThrow(
+    expect(() => macosSandboxProfile({ ...base, writable: ["ws"] })).toThrow(/must be absolute/);
+    expect(() => macosSandboxProfile({ ...base, writable: ["/tmp/a\n(allow network*)"] })).toThrow(
       /control character/,
     );
-    expect(macosSandboxProfile({ ...base, workspace: '/tmp/a"b\\c' })).toContain(
+    expect(macosSandboxProfile({ ...base, writable: ['/tmp/a"b\\c'] })).toContain(
       '(subpath "/tmp/a\\"b\\\\c")',
     );
   });
@@ -53,6 +53,7 @@ describe("where no sandbox can start, the message names what to install for that
     ["linux", "ID=arch\n", "sudo pacman -S bubblewrap"],
     ["linux", "ID=alpine\n", "sudo apk add bubblewrap"],
     ["linux", "ID=something-new\n", "its command is bwrap"],
+    ["darwin", "", "/usr/bin/sandbox-exec, which ships with macOS"],
     ["darwin", "", "Linux VM or container with bubblewrap"],
     ["win32", "", "WSL 2"],
     ["freebsd", "", "no supported sandbox on freebsd"],

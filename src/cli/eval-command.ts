@@ -121,7 +121,9 @@ export function registerEval(program: Command): void {
           "--replay serves this machine's model calls; queue workers use their own models",
         );
       // Through a queue no agent code runs here: the workers' sandboxes are the ones that count.
-      const sandbox = flags.queue ? null : resolveSandbox(config, !flags.sandbox, (l) => say(`moss: ${l}`));
+      const sandbox = flags.queue
+        ? null
+        : resolveSandbox(config, !flags.sandbox, (l) => say(`moss: ${l}`), home);
       const queued = flags.queue
         ? await openQueue(
             flags.queue,

@@ -125,7 +125,7 @@ export function registerEvolve(program: Command): void {
           throw new UsageError(`--seed must be a whole number, got "${flags.seed}"`);
       }
       await prepareHome(home, (l) => say(l));
-      const sandbox = resolveSandbox(config, !flags.sandbox, (l) => say(l));
+      const sandbox = resolveSandbox(config, !flags.sandbox, (l) => say(l), home);
       store.saveCampaign(home, state);
       say(`campaign ${state.campaignId} (resume with: moss evolve --resume ${state.campaignId})`);
       const abort = new AbortController();

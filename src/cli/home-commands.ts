@@ -25,7 +25,12 @@ export function registerHomeCommands(program: Command): void {
       const { prepareHome, loadConfig, rollback, resolveSandbox } = await heavy();
       await prepareHome(home);
       const { config } = loadConfig({ home });
-      const sandbox = resolveSandbox(config, !flags.sandbox, (l) => process.stderr.write(`moss: ${l}\n`));
+      const sandbox = resolveSandbox(
+        config,
+        !flags.sandbox,
+        (l) => process.stderr.write(`moss: ${l}\n`),
+        home,
+      );
       const result = await rollback(sandbox, home, rev, config);
       console.log(
         chalk.green(
@@ -53,7 +58,12 @@ export function registerHomeCommands(program: Command): void {
         ]);
         await prepareHome(home);
         const { config } = loadConfig({ home });
-        const sandbox = resolveSandbox(config, !flags.sandbox, (l) => process.stderr.write(`moss: ${l}\n`));
+        const sandbox = resolveSandbox(
+          config,
+          !flags.sandbox,
+          (l) => process.stderr.write(`moss: ${l}\n`),
+          home,
+        );
         const models = new ModelRegistry(config, flags.replay ? { replay: flags.replay } : {});
         const say = flags.json
           ? () => {}
@@ -79,7 +89,12 @@ export function registerHomeCommands(program: Command): void {
       const { prepareHome, loadConfig, applyPending, resolveSandbox } = await heavy();
       await prepareHome(home);
       const { config } = loadConfig({ home });
-      const sandbox = resolveSandbox(config, !flags.sandbox, (l) => process.stderr.write(`moss: ${l}\n`));
+      const sandbox = resolveSandbox(
+        config,
+        !flags.sandbox,
+        (l) => process.stderr.write(`moss: ${l}\n`),
+        home,
+      );
       const result = await applyPending(sandbox, home, id, config);
       if (result.ok)
         console.log(

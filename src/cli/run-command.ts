@@ -140,7 +140,12 @@ export function registerRun(program: Command, makeHook: (flags: RunFlags) => Evo
         observer: (e) => abort.signal.aborted || progress.model(e),
       });
       const { resolveSandbox } = await import("../sandbox/resolve-sandbox.ts");
-      const sandbox = resolveSandbox(config, !flags.sandbox, (l) => process.stderr.write(`moss: ${l}\n`));
+      const sandbox = resolveSandbox(
+        config,
+        !flags.sandbox,
+        (l) => process.stderr.write(`moss: ${l}\n`),
+        home,
+      );
       const stopSignals = endOnSignals(abort);
       // Every child in its own process group (check, gate, external patcher, replay checks) stops
       // at once; the agent stops through the signal. What they were doing is then `interrupted`.

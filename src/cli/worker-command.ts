@@ -68,7 +68,7 @@ export function registerWorker(program: Command): void {
       const lockMs = durationFlag("--lock-timeout", flags.lockTimeout);
       const graceMs = /^0+(ms|s|m)?$/.test(flags.grace.trim()) ? 0 : durationFlag("--grace", flags.grace);
       const { config } = loadConfig({ home, ...(flags.config ? { file: flags.config } : {}) });
-      const sandbox = resolveSandbox(config, !flags.sandbox, (l) => say(`moss worker: ${l}`));
+      const sandbox = resolveSandbox(config, !flags.sandbox, (l) => say(`moss worker: ${l}`), home);
       const worker = await startTrialWorker({
         url,
         home,

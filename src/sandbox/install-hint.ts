@@ -2,8 +2,8 @@ import { readFileSync } from "node:fs";
 
 /**
  * What to install so moss can sandbox agent code on this OS, as one sentence. Linux: bubblewrap,
- * with the command of the distribution's package manager (from /etc/os-release); macOS and the
- * rest: what works there. Pure given its inputs; `osRelease` defaults to reading /etc/os-release.
+ * with the command of the distribution's package manager (from /etc/os-release); macOS:
+ * sandbox-exec, else a Linux VM; the rest: what works there. Pure given its inputs; `osRelease` defaults to reading /etc/os-release.
  */
 export function sandboxInstallHint(platform: NodeJS.Platform = process.platform, osRelease?: string): string {
   if (platform === "linux") {
@@ -14,7 +14,7 @@ export function sandboxInstallHint(platform: NodeJS.Platform = process.platform,
       : "install bubblewrap (the package is called bubblewrap in every major distribution; its command is bwrap)";
   }
   if (platform === "darwin") {
-    return "moss sandboxes agent code with bubblewrap, which macOS does not have; run moss in a Linux VM or container with bubblewrap installed (for example: brew install colima && colima start, then a Debian container with apt-get install bubblewrap)";
+    return "moss sandboxes agent code on macOS with /usr/bin/sandbox-exec, which ships with macOS; if your system lacks it, run moss in a Linux VM or container with bubblewrap installed (for example: brew install colima && colima start, then a Debian container with apt-get install bubblewrap)";
   }
   if (platform === "win32") {
     return "run moss inside WSL 2 (wsl --install), then in the Linux distribution: sudo apt-get install bubblewrap";

@@ -8,6 +8,11 @@ export interface SandboxLimits {
   tmpMb?: number;
   /** Largest file a sandboxed process may write, and the total of its writable folders. */
   diskMb?: number;
+  /**
+   * Files and folders no sandboxed process may read (the home's config, runs and keys, the user's
+   * credential folders). macOS denies them by name; on Linux they are never mounted anyway.
+   */
+  deniedReads?: { files: string[]; folders: string[] };
 }
 
 export const DEFAULT_TMP_MB = 256;

@@ -6,12 +6,14 @@
  * stays the tested default (this profile is not run in CI, which has no macOS).
  */
 export interface MacosProfileSpec {
-  /** The scratch workspace the agent (or check, or gate) may write. */
-  workspace: string;
+  /** The folders the agent (or check, or gate) may write: its scratch workspace, a report folder. */
+  writable: string[];
   /** A private temp folder (TMPDIR and HOME of the sandboxed process). */
   privateTmp: string;
   /** Files and folders nothing in the sandbox may read (the home's config, runs, keys). */
   deniedReads: { files: string[]; folders: string[] };
+  /** Keep the network (only the external patcher, when config allows it). */
+  network?: boolean;
 }
 
 export function macosSandboxProfile(spec: MacosProfileSpec): string {
@@ -28,17 +30,18 @@ export function macosSandboxProfile(spec: MacosProfileSpec): string {
     '(allow mach-lookup (global-name "com.apple.system.opendirectoryd.libinfo"))',
     "(allow ipc-posix-shm-read-data ipc-posix-shm-write-data)",
     "",
-    ";; no network: neither outbound, inbound nor loopback",
-    "(deny network*)",
+    ...(spec.network
+      ? [";; network: kept for the external patcher (config allows it)", "(allow network*)"]
+      : [";; no network: neither outbound, inbound nor loopback", "(deny network*)"]),
     "",
     ";; reads: everywhere, except the secrets below (later rules win)",
     "(allow file-read*)",
     ...spec.deniedReads.files.map((p) => `(deny file-read* (literal ${quote(p)}))`),
     ...spec.deniedReads.folders.map((p) => `(deny file-read* (subpath ${quote(p)}))`),
     "",
-    ";; writes: only the scratch workspace, the private temp folder and the null device",
+    ";; writes: only the writable folders (the scratch workspace), the private temp folder and the null device",
     "(allow file-write*",
-    `  (subpath ${quote(spec.workspace)})`,
+    ...spec.writable.map((p) => `  (subpath ${quote(p)})`),
     `  (subpath ${quote(spec.privateTmp)})`,
     '  (literal "/dev/null")',
     '  (literal "/dev/zero")',
@@ -63,3 +66,54 @@ function quote(p: string): string {
     throw new Error(`sandbox profile path has a control character: ${JSON.stringify(p)}`);
   return `"${p.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
 }
+
+/**
+ * The secrets in a user's home that no sandboxed process may read (on Linux they are never
+ * mounted; on macOS reads are allowed elsewhere, so they are denied by name).
+ */
+export function userSecrets(userHome: string): MacosProfileSpec["deniedReads"] {
+  const at = (p: string) => `${userHome}/${p}`;
+  return {
+    files: [".netrc", ".npmrc", ".pypirc", ".git-credentials"].map(at),
+    folders: [
+      ".ssh",
+      ".aws",
+      ".gnupg",
+      ".docker",
+      ".kube",
+      ".azure",
+      ".password-store",
+      "Library/Keychains",
+    ].map(at),
+  };
+}
+
+/**
+ * The command line that runs `command args` under sandbox-exec with the profile above, through
+ * bash so RLIMIT_FSIZE caps each file at `maxFileMb` (as on Linux). No RLIMIT_NPROC: on macOS it
+ * counts every process of the user, so the process watchdog alone enforces the process limit.
+ * Pure: the caller passes real paths (macOS's /var is a link to /private/var; Seatbelt matches
+ * real paths).
+ */
+export function macosSandboxCommand(
+  command: string,
+  args: string[],
+  spec: MacosProfileSpec & { maxFileMb: number },
+): { command: string; args: string[] } {
+  return {
+    command: SANDBOX_EXEC,
+    args: [
+      "-p",
+      macosSandboxProfile(spec),
+      "/bin/bash",
+      "-c",
+      `ulimit -f ${spec.maxFileMb * 1024} || exit 125; exec "$@"`,
+      "moss-sandbox",
+      command,
+      ...args,
+    ],
+  };
+}
+
+/** Where macOS keeps sandbox-exec; the availability probe on darwin checks for it. */
+export const SANDBOX_EXEC = "/usr/bin/sandbox-exec";

@@ -1,6 +1,11 @@
+import { realpathSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import type { Config } from "../config/config-schema.ts";
+import { userConfigFile } from "../config/load-config.ts";
 import { UsageError } from "../errors.ts";
 import type { SandboxLimits } from "./limits.ts";
+import { homeSecrets, userSecrets } from "./macos-profile.ts";
 import { sandboxAvailable } from "./sandbox.ts";
 
 /**
@@ -11,6 +16,7 @@ export function resolveSandbox(
   config: Config,
   noSandbox: boolean,
   warn: (line: string) => void,
+  home: string,
 ): SandboxLimits | null {
   if (noSandbox || !config.sandbox.enabled) {
     warn(
@@ -31,5 +37,20 @@ export function resolveSandbox(
     memoryMb: config.sandbox.memoryMb,
     tmpMb: config.sandbox.tmpMb,
     diskMb: config.sandbox.diskMb,
+    deniedReads: deniedReadsOf(home),
   };
+}
+
+/** The agent home's secrets and the user's credential folders, as real paths where they exist. */
+function deniedReadsOf(home: string): NonNullable<SandboxLimits["deniedReads"]> {
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return p;
+    }
+  };
+  const own = homeSecrets(real(home), real(path.dirname(userConfigFile())));
+  const user = userSecrets(real(os.homedir()));
+  return { files: [...own.files, ...user.files], folders: [...own.folders, ...user.folders] };
 }

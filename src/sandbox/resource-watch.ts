@@ -1,4 +1,13 @@
-import { lstatSync, readdirSync, readFileSync, readlinkSync, statfsSync, statSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import {
+  existsSync,
+  lstatSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  statfsSync,
+  statSync,
+} from "node:fs";
 import path from "node:path";
 import { SHM_MB } from "./sandbox.ts";
 
@@ -8,35 +17,66 @@ export interface TreeUsage {
   pids: number[];
 }
 
-/** Processes and resident memory of `rootPid` and all its descendants, read from /proc. */
+/**
+ * Processes and resident memory of `rootPid` and all its descendants: read from /proc on Linux,
+ * from `ps -A -o pid=,ppid=,rss=` where there is no /proc (macOS).
+ */
 export function treeUsage(rootPid: number): TreeUsage {
-  const parent = new Map<number, number>();
-  const rss = new Map<number, number>();
+  return usageOfTree(existsSync("/proc/self/stat") ? procTable() : psTable(psOutput()), rootPid);
+}
+
+/** One row per process: its parent and its resident memory in bytes. */
+export type ProcessTable = Map<number, { ppid: number; rssBytes: number }>;
+
+function procTable(): ProcessTable {
+  const table: ProcessTable = new Map();
   for (const name of readdirSync("/proc")) {
     const pid = Number(name);
     if (!pid) continue;
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      parent.set(pid, Number(fields[1]));
-      rss.set(pid, Number(fields[21]) * 4096);
+      table.set(pid, { ppid: Number(fields[1]), rssBytes: Number(fields[21]) * 4096 });
     } catch {
       // The process ended while we looked.
     }
   }
+  return table;
+}
+
+function psOutput(): string {
+  try {
+    return execFileSync("ps", ["-A", "-o", "pid=,ppid=,rss="], { encoding: "utf8", timeout: 5000 });
+  } catch {
+    return "";
+  }
+}
+
+/** Parses `ps -A -o pid=,ppid=,rss=` (rss in KiB, as on macOS and Linux); skips malformed lines. */
+export function psTable(text: string): ProcessTable {
+  const table: ProcessTable = new Map();
+  for (const line of text.split("\n")) {
+    const m = /^\s*(\d+)\s+(\d+)\s+(\d+)\s*$/.exec(line);
+    if (m) table.set(Number(m[1]), { ppid: Number(m[2]), rssBytes: Number(m[3]) * 1024 });
+  }
+  return table;
+}
+
+/** The usage of `rootPid` and its descendants in `table`. */
+export function usageOfTree(table: ProcessTable, rootPid: number): TreeUsage {
   const inTree = new Set([rootPid]);
   let grew = true;
   while (grew) {
     grew = false;
-    for (const [pid, ppid] of parent) {
-      if (!inTree.has(pid) && inTree.has(ppid)) {
+    for (const [pid, row] of table) {
+      if (!inTree.has(pid) && inTree.has(row.ppid)) {
         inTree.add(pid);
         grew = true;
       }
     }
   }
   let bytes = 0;
-  for (const pid of inTree) bytes += rss.get(pid) ?? 0;
+  for (const pid of inTree) bytes += table.get(pid)?.rssBytes ?? 0;
   return { processes: inTree.size, rssMb: bytes / 1024 / 1024, pids: [...inTree] };
 }
 

@@ -1,8 +1,9 @@
-import { chmodSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { makeTempDir } from "../git/temp-dirs.ts";
 import { type GroupRunResult, runInGroup } from "../process/run-in-group.ts";
 import { childEnv, type EnvPolicy } from "./child-env.ts";
+import { sandboxCommandLine } from "./command-line.ts";
 import { DEFAULT_DISK_MB, DEFAULT_TMP_MB, type SandboxLimits } from "./limits.ts";
 import { etcFiles, toolchainMounts } from "./mounts.ts";
 import { watchTree } from "./resource-watch.ts";
@@ -43,12 +44,16 @@ export interface WrappedProcess {
 
 /**
  * The one way moss starts agent code (the agent, the check, the gate, the external patcher).
- * With limits: bubblewrap with only the listed mounts, the toolchains on PATH and a minimal /etc;
+ * With limits on darwin: sandbox-exec (prepareMacos). With limits elsewhere: bubblewrap with only the listed mounts, the toolchains on PATH and a minimal /etc;
  * /tmp a tmpfs of limits.tmpMb counted as memory; files and writable folders capped at
  * limits.diskMb; processes and memory watched. Without: the same env policy and a private HOME.
  */
-export function prepareSandboxed(run: SandboxedRun): WrappedProcess {
+export function prepareSandboxed(
+  run: SandboxedRun,
+  platform: NodeJS.Platform = process.platform,
+): WrappedProcess {
   const limits = run.limits;
+  if (limits && platform === "darwin") return prepareMacos(run, limits);
   if (!limits) {
     const home = makeTempDir("agent-home");
     return {
@@ -103,6 +108,48 @@ export function prepareSandboxed(run: SandboxedRun): WrappedProcess {
         onExceeded,
       ),
     dispose: () => rmSync(etcDir, { recursive: true, force: true }),
+  };
+}
+
+/**
+ * macOS: sandbox-exec (see sandboxCommandLine), HOME and TMPDIR a private temp folder, the
+ * writable folders by their real paths (Seatbelt matches /private/var, not /var). The watchdog
+ * counts processes and memory (from ps) and the writable folders plus the private temp on disk.
+ */
+function prepareMacos(run: SandboxedRun, limits: SandboxLimits): WrappedProcess {
+  const home = realpathSync(makeTempDir("agent-home"));
+  const writable = (run.writable ?? []).map((d) => realpathSync(d));
+  const diskMb = limits.diskMb ?? DEFAULT_DISK_MB;
+  const line = sandboxCommandLine(
+    "darwin",
+    run.command,
+    run.args,
+    {
+      readOnly: [],
+      writable,
+      cwd: run.cwd,
+      maxProcs: limits.maxProcs,
+      maxFileMb: diskMb,
+      network: run.network ?? false,
+      uid: 0,
+    },
+    { privateTmp: home, deniedReads: limits.deniedReads ?? { files: [], folders: [] } },
+  );
+  return {
+    ...line,
+    cwd: run.cwd,
+    env: { ...childEnv(run.env, process.env, home), ...run.extraEnv },
+    watch: (pid, onExceeded) =>
+      watchTree(
+        pid,
+        {
+          maxRssMb: limits.memoryMb,
+          maxProcs: limits.maxProcs,
+          disk: { dirs: [...writable, home], maxDiskMb: diskMb },
+        },
+        onExceeded,
+      ),
+    dispose: () => rmSync(home, { recursive: true, force: true }),
   };
 }
 

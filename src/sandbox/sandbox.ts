@@ -3,6 +3,7 @@ import { chmodSync, chownSync, lchownSync, lstatSync, readdirSync, realpathSync 
 import path from "node:path";
 import { sandboxInstallHint } from "./install-hint.ts";
 import { DEFAULT_DISK_MB, DEFAULT_TMP_MB } from "./limits.ts";
+import { SANDBOX_EXEC } from "./macos-profile.ts";
 import { etcEntries, SYSTEM_DIRS } from "./mounts.ts";
 
 /** A read-only mount of `source` at `target` (an installed dependency folder in a scratch copy). */
@@ -58,11 +59,31 @@ export function isSandboxUid(uid: number): boolean {
 let probed: { ok: boolean; reason: string } | undefined;
 
 /**
- * Whether bubblewrap can start a sandbox here (checked once per process): namespaces for user,
- * pid, net, ipc and uts, and, when moss runs as root, dropping to an unprivileged user first.
+ * Whether a sandbox can start here (checked once per process). Linux: bubblewrap with namespaces
+ * for user, pid, net, ipc and uts, and, when moss runs as root, dropping to an unprivileged user
+ * first. macOS: /usr/bin/sandbox-exec runs a trivial profile.
  */
-export function sandboxAvailable(): { ok: boolean; reason: string } {
+export function sandboxAvailable(platform: NodeJS.Platform = process.platform): {
+  ok: boolean;
+  reason: string;
+} {
   if (probed) return probed;
+  if (platform === "darwin") {
+    const r = spawnSync(SANDBOX_EXEC, ["-p", "(version 1)(allow default)", "/usr/bin/true"], {
+      stdio: ["ignore", "ignore", "pipe"],
+      timeout: 10_000,
+    });
+    probed =
+      r.status === 0
+        ? { ok: true, reason: "sandbox-exec" }
+        : {
+            ok: false,
+            reason: r.error
+              ? `${SANDBOX_EXEC} could not start (${(r.error as NodeJS.ErrnoException).code}): ${sandboxInstallHint(platform)}`
+              : `sandbox-exec failed: ${r.stderr.toString().trim().slice(0, 300)}`,
+          };
+    return probed;
+  }
   const wrapped = wrapInSandbox("true", [], {
     readOnly: [],
     writable: [],

@@ -54,22 +54,25 @@ export function findSharedDeps(workspace: string, extra: string[] = []): SharedD
 
 /**
  * Makes the dependencies visible in `dir` (a scratch copy of the workspace) at their paths.
- * Sandboxed: creates the (empty) mount points and returns read-only mounts for the sandbox.
- * Without a sandbox: symlinks to the user's folders, which the agent CAN write through (the
- * --no-sandbox warning says so); returns no mounts. Either way detachSharedDeps undoes it.
+ * Sandboxed on Linux: creates the (empty) mount points and returns read-only mounts for bubblewrap.
+ * Sandboxed on macOS: symlinks, read-only because the sandbox-exec profile allows writes only in
+ * the scratch folder and its private temp. Without a sandbox: symlinks, which the agent CAN write
+ * through (the --no-sandbox warning says so). Symlinks return no mounts. Either way detachSharedDeps undoes it.
  */
 export function attachSharedDeps(
   dir: string,
   deps: SharedDeps | undefined,
   sandboxed: boolean,
+  platform: NodeJS.Platform = process.platform,
 ): SharedMount[] {
+  const mount = sandboxed && platform !== "darwin";
   const mounts: SharedMount[] = [];
   for (const rel of deps?.paths ?? []) {
     const source = path.join(deps!.workspace, rel);
     const target = path.join(dir, rel);
     if (!existsSync(source) || !insideWithoutLinks(dir, target)) continue;
     if (existsSync(target) || isLink(target)) continue;
-    if (sandboxed) {
+    if (mount) {
       mkdirSync(target, { recursive: true });
       mounts.push({ source, target });
     } else {
