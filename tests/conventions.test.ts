@@ -252,6 +252,23 @@ describe("CLI conventions, through the built binary", () => {
       { encoding: "utf8" },
     );
     expect(opts.trim()).toBe("--task-file");
+    // A global option's value is not the command: `moss --home DIR run --task` completes run's options.
+    const complete = (words: string[]) =>
+      execFileSync(
+        "bash",
+        [
+          "-c",
+          `${bash.stdout}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(" ")}); COMP_CWORD=${words.length - 1}; _moss; echo "\${COMPREPLY[@]}"`,
+        ],
+        { encoding: "utf8", cwd: os.tmpdir() },
+      ).trim();
+    expect(complete(["moss", "--home", "/tmp/h", "run", "--task"])).toBe("--task-file");
+    expect(complete(["moss", "--color", "never", "--home", "/tmp/h", "runs", "--pru"])).toBe("--prune");
+    expect(complete(["moss", "--home", "/tmp/h", "ru"]).split(" ")).toEqual(
+      expect.arrayContaining(["run", "runs"]),
+    );
+    // The value itself completes as a path, never as a command name.
+    expect(complete(["moss", "--home", "ru"])).not.toMatch(/\bruns\b/);
     expect((await moss(["completion", "zsh"])).stdout).toContain("#compdef moss");
     expect((await moss(["completion", "fish"])).stdout).toContain("complete -c moss");
     expect((await moss(["completion", "tcsh"])).code).toBe(2);

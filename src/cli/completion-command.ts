@@ -4,12 +4,17 @@ import { UsageError } from "../errors.ts";
 interface Spec {
   commands: Array<{ name: string; options: string[] }>;
   globals: string[];
+  /** Global options followed by a value (`--home DIR`): the value is never the command. */
+  globalsWithValue: string[];
 }
 
 function specOf(program: Command): Spec {
   const flags = (c: Command) => c.options.flatMap((o) => [o.short, o.long].filter((f): f is string => !!f));
   return {
     globals: [...flags(program), "--help"],
+    globalsWithValue: program.options
+      .filter((o) => o.required || o.optional)
+      .flatMap((o) => [o.short, o.long].filter((f): f is string => !!f)),
     commands: program.commands
       .filter((c) => c.name() !== "help")
       .map((c) => ({ name: c.name(), options: [...flags(c), "--help"] })),
@@ -22,12 +27,22 @@ export function completionScript(program: Command, shell: string): string {
   const names = spec.commands.map((c) => c.name).join(" ");
   if (shell === "bash") {
     const cases = spec.commands.map((c) => `    ${c.name}) opts="${c.options.join(" ")}" ;;`).join("\n");
+    // A pattern that matches no word when no global option takes a value.
+    const valued = spec.globalsWithValue.join("|") || "--moss-none";
     return `# moss completion for bash: eval "$(moss completion bash)"
 _moss() {
-  local cur="\${COMP_WORDS[COMP_CWORD]}" cmd="" w opts
-  for w in "\${COMP_WORDS[@]:1:COMP_CWORD-1}"; do
-    case "$w" in -*) ;; *) cmd="$w"; break ;; esac
+  local cur="\${COMP_WORDS[COMP_CWORD]}" cmd="" w opts i
+  for ((i = 1; i < COMP_CWORD; i++)); do
+    w="\${COMP_WORDS[i]}"
+    case "$w" in
+      ${valued}) ((i++)) ;;
+      -*) ;;
+      *) cmd="$w"; break ;;
+    esac
   done
+  if [[ -z "$cmd" && $COMP_CWORD -gt 1 ]]; then
+    case "\${COMP_WORDS[COMP_CWORD-1]}" in ${valued}) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac
+  fi
   case "$cmd" in
 ${cases}
     *) opts="${names} ${spec.globals.join(" ")}" ;;
