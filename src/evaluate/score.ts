@@ -77,6 +77,6 @@ export function scoreAttempt(input: {
   }
   score = Math.round(score * 1000) / 1000;
   const checkFailed = input.check !== undefined && input.check.exitCode !== 0;
-  if (checkFailed) rationale.push("a check that exits non-zero never passes");
+  if (checkFailed && score >= input.threshold) rationale.push("not passed: the check exited non-zero");
   return { ...out, score, passed: score >= input.threshold && !checkFailed, rationale };
 }
