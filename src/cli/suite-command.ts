@@ -91,4 +91,25 @@ export function registerSuite(program: Command): void {
         );
       }
     });
+
+  suite
+    .command("plant")
+    .description(
+      "plant the suite's weaknesses (its plant.json) into this home's agent-src, as one commit: for measuring self-improvement, e.g. builtin:seeded",
+    )
+    .argument("<suite>", "the suite folder, or builtin:NAME")
+    .option("--only <ids>", "plant only these weaknesses (comma-separated ids)")
+    .action(async (ref: string, flags: { only?: string }, cmd: Command) => {
+      const home = await resolveHome(cmd.optsWithGlobals().home);
+      const { resolveSuiteRef } = await import("../suite/load-suite.ts");
+      const { plantSuite } = await import("../suite/plant-suite.ts");
+      const only = flags.only
+        ?.split(",")
+        .map((s) => s.trim())
+        .filter(Boolean);
+      const { commit, planted } = await plantSuite(home, resolveSuiteRef(ref), only);
+      console.log(`planted ${planted.length} weakness(es) in ${home} (commit ${commit.slice(0, 10)}):`);
+      for (const w of planted) console.log(`  ${w.id.padEnd(30)} fails ${w.task}: ${chalk.dim(w.what)}`);
+      console.log(`measure it: moss eval ${ref}   improve it: moss evolve ${ref}`);
+    });
 }

@@ -5,6 +5,9 @@
 import type { ModelRequest, ModelTurn } from "../contract/index.ts";
 import type { ScriptStep } from "../models/scripted-provider.ts";
 import { turn } from "../models/scripted-provider.ts";
+import type { PlantStep } from "../suite/plant-step.ts";
+
+export { type PlantStep, plantStep } from "../suite/plant-step.ts";
 
 export const TASK = 'Make greet() in src/greeting.js return "Hello, <name>!" instead of "Hi <name>".';
 export const CHECK = "node check.js";
@@ -27,8 +30,6 @@ export const WORKSPACE: Record<string, string> = {
 
 const EDIT_TOOL = "agent-src/tools/edit-file-tool.ts";
 const TOOLS_TEST = "agent-src/test/tools.test.ts";
-
-export type PlantStep = { file: string; from: string; to: string } | { file: string; removeTest: string };
 
 /** Exact replacements (and a removed test) that turn the pristine agent into the demo's weak one. */
 export const PLANT: PlantStep[] = [
@@ -188,22 +189,6 @@ function replacement(i: number): { from: string; to: string } {
   const step = PLANT[i];
   if (!step || !("from" in step)) throw new Error(`PLANT[${i}] is not a replacement`);
   return step;
-}
-
-/**
- * Applies one plant step to `text`; returns null when the text is not the pristine one it expects.
- * A removed test runs from its `it("name"` line to the first line that closes it at that indent.
- */
-export function plantStep(text: string, step: PlantStep): string | null {
-  if ("from" in step) return text.includes(step.from) ? text.replace(step.from, () => step.to) : null;
-  const lines = text.split("\n");
-  const start = lines.findIndex((l) => l.includes(`it(${JSON.stringify(step.removeTest)}`));
-  if (start < 0) return null;
-  const indent = lines[start]!.match(/^\s*/)![0];
-  const end = lines.findIndex((l, i) => i > start && l === `${indent}});`);
-  if (end < 0) return null;
-  lines.splice(start, end - start + 1);
-  return lines.join("\n");
 }
 
 /** Patcher replies, in call order: diagnose, plan, review, patch (rejected by the gate), plan, review, patch. */

@@ -1,5 +1,6 @@
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import type { z } from "zod";
 import { UsageError } from "../errors.ts";
 import { writeFileAtomic } from "../log/atomic-write.ts";
@@ -21,7 +22,7 @@ export interface LoadedSuite {
  * names the file and the field (`tasks[2] ("fix-add").split: ...`) and says what to do.
  */
 export function loadSuite(ref: string): LoadedSuite {
-  const abs = path.resolve(ref);
+  const abs = resolveSuiteRef(ref);
   const file = existsSync(abs) && statSync(abs).isDirectory() ? path.join(abs, SUITE_FILE) : abs;
   if (!existsSync(file)) {
     throw new UsageError(
@@ -48,6 +49,27 @@ export function loadSuite(ref: string): LoadedSuite {
     return { ...task, workspaceDir };
   });
   return { dir, file, suite: parsed.data, tasks };
+}
+
+/** The suites shipped in the package (`suites/` at the package root, next to dist/ and src/). */
+export const BUILTIN_SUITES = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  "..",
+  "..",
+  "suites",
+);
+
+/** `builtin:NAME` is the package's suites/NAME folder; anything else is a path. */
+export function resolveSuiteRef(ref: string): string {
+  if (!ref.startsWith("builtin:")) return path.resolve(ref);
+  const name = ref.slice("builtin:".length);
+  const names = existsSync(BUILTIN_SUITES) ? readdirSync(BUILTIN_SUITES) : [];
+  if (!names.includes(name)) {
+    throw new UsageError(
+      `no built-in suite "${name}"; the built-in suites are: ${names.join(", ") || "(none)"}`,
+    );
+  }
+  return path.join(BUILTIN_SUITES, name);
 }
 
 /** Writes suite.json after checking it against the schema (a bad suite is never written). */

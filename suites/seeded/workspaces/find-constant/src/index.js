@@ -1,0 +1,2 @@
+const config = require("./lib/config/release.js");
+console.log(`release ${config.RELEASE_CODE}`);

@@ -1,0 +1,3 @@
+// Set by the release process.
+const RELEASE_CODE = 7319;
+module.exports = { RELEASE_CODE };
