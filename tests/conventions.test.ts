@@ -61,6 +61,17 @@ describe("CLI conventions, through the built binary", () => {
         ANTHROPIC_BASE_URL: (await restart(doNothing())).url,
       });
       expect(human.stderr).toMatch(/cost unknown: no price for env-model; add it under "prices"/);
+      expect(human.stdout).toMatch(/cost: unknown/);
+      expect(human.stdout).not.toMatch(/\$0\.0000/);
+      // The stored record says unknown (null), and `moss runs` shows it so, never $0.0000.
+      const runId = JSON.parse(byEnv.stdout).runId as string;
+      const stored = JSON.parse((await moss(["runs", "--json"])).stdout) as Array<{
+        runId: string;
+        costUsd: unknown;
+      }>;
+      expect(stored.find((r) => r.runId === runId)?.costUsd).toBeNull();
+      const listed = (await moss(["runs"])).stdout.split("\n").find((l) => l.startsWith(runId));
+      expect(listed).toMatch(/ turns {2}unknown {2}fix add/);
     },
   );
 

@@ -19,7 +19,8 @@ export function colorDiff(patch: string): string {
     .join("\n");
 }
 
-export const fmtUsd = (n: number) => `$${n.toFixed(4)}`;
+/** A cost in USD; null is an unknown cost (a model without a price), never shown as $0. */
+export const fmtUsd = (n: number | null) => (n === null ? "unknown" : `$${n.toFixed(4)}`);
 export const fmtTokens = (u: {
   inputTokens: number;
   outputTokens: number;

@@ -202,7 +202,7 @@ export function registerRun(program: Command, makeHook: (flags: RunFlags) => Evo
         if (blame) process.stderr.write(`moss: ${blame}\n`);
         if (!flags.json && !flags.jsonStream && unpriced.length) {
           process.stderr.write(
-            `moss: cost unknown: no price for ${unpriced.join(", ")}; add it under "prices" in moss.config.json (shown as $0 above)\n`,
+            `moss: cost unknown: no price for ${unpriced.join(", ")}; add it under "prices" in moss.config.json\n`,
           );
         }
         if (config.runs.autoPrune) {

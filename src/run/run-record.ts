@@ -53,8 +53,11 @@ export const RunRecordSchema = z.object({
   finalText: z.string().default(""),
   turns: z.number().int(),
   usage: UsageSchema,
-  /** This run's own cost: its executor calls and its judge calls, nothing else of the process. */
-  costUsd: z.number(),
+  /**
+   * This run's own cost: its executor calls and its judge calls, nothing else of the process;
+   * null when a model it used has no price in config (unknown; older records hold 0 there).
+   */
+  costUsd: z.number().nullable(),
   models: z.record(z.string(), z.string()),
   diff: z.string(),
   changedFiles: z.array(z.object({ path: z.string(), kind: z.enum(["added", "modified", "deleted"]) })),
@@ -69,7 +72,7 @@ export const RunRecordSchema = z.object({
   /** Where the starting state of the workspace is kept, for replay. */
   snapshot: SnapshotRefSchema,
   /** How the agent was confined: "none" only when the user passed --no-sandbox. */
-  sandbox: z.enum(["bubblewrap", "none"]).default("none"),
+  sandbox: z.enum(["bubblewrap", "sandbox-exec", "none"]).default("none"),
 });
 export type RunRecord = z.infer<typeof RunRecordSchema>;
 

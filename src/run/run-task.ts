@@ -6,7 +6,7 @@ import { assertCheckRunnable } from "../evaluate/check-command.ts";
 import { headCommit } from "../git/repo.ts";
 import { withHomeLock } from "../log/home-lock.ts";
 import type { ModelRegistry } from "../models/model-registry.ts";
-import { costUsd } from "../models/pricing.ts";
+import { knownCostUsd } from "../models/pricing.ts";
 import type { SandboxLimits } from "../sandbox/limits.ts";
 import { findSharedDeps } from "../sandbox/shared-deps.ts";
 import { applyChanges } from "../workspace/apply-changes.ts";
@@ -149,9 +149,12 @@ export async function runTask(input: RunTaskInput): Promise<RunTaskOutput> {
     finalText: attempt.agent.finalText,
     turns: attempt.agent.turns,
     usage: attempt.agent.usage,
-    costUsd:
-      costUsd(attempt.agent.usage, prices[input.config.models.executor.model]) +
-      (attempt.judgeUsage ? costUsd(attempt.judgeUsage, prices[input.config.models.judge.model]) : 0),
+    costUsd: knownCostUsd([
+      { usage: attempt.agent.usage, price: prices[input.config.models.executor.model] },
+      ...(attempt.judgeUsage
+        ? [{ usage: attempt.judgeUsage, price: prices[input.config.models.judge.model] }]
+        : []),
+    ]),
     models: { executor: executor.model, ...(judge ? { judge: judge.model } : {}) },
     diff: attempt.diff.patch,
     changedFiles: attempt.diff.changes,
@@ -162,7 +165,7 @@ export async function runTask(input: RunTaskInput): Promise<RunTaskOutput> {
     checkOutputTail: attempt.check?.output.slice(-6000) ?? "",
     timings: { snapshotMs, ...attempt.timings, totalMs: Date.now() - t0 },
     snapshot,
-    sandbox: input.sandbox ? "bubblewrap" : "none",
+    sandbox: input.sandbox ? (process.platform === "darwin" ? "sandbox-exec" : "bubblewrap") : "none",
   };
   saveRunRecord(input.home, record);
   return { record, attempt };
