@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, expect, it } from "vitest";
+import { demoPatcherReply } from "./helpers/campaign-model.ts";
 import { type FakeServer, startFakeModelServer } from "./helpers/fake-model-server.ts";
 import { makeHome } from "./helpers/homes.ts";
 import { moss } from "./helpers/moss-cli.ts";
@@ -90,4 +91,23 @@ describeSandboxed("the built-in seeded suite", () => {
     },
     240_000,
   );
+
+  it("moss evolve builtin:seeded repairs a planted weakness: the demo's patcher fixes edit_file, promoted, every task passes", async () => {
+    const executor = seededExecutor();
+    server = await startFakeModelServer((body, i) => demoPatcherReply(body) ?? executor(body, i));
+    const env = { ANTHROPIC_API_KEY: "sk-test", ANTHROPIC_BASE_URL: server.url };
+    const home = await makeHome();
+    expect(
+      (await moss(["--home", home, "suite", "plant", "builtin:seeded", "--only", "edit-ignores-crlf"])).code,
+    ).toBe(0);
+    const args = ["--generations", "1", "--trials", "1", "--parallel", "2", "--seed", "5", "--yes", "--json"];
+    const r = await moss(["--home", home, "evolve", "builtin:seeded", ...args], env);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.status).toBe("done");
+    expect(out.history[0]).toMatchObject({ n: 1, verdict: "accepted", batch: ["crlf-edit"] });
+    const [before, after] = out.figures;
+    expect(before.train).toMatchObject({ n: 5, passes: 4 });
+    expect(after.train).toMatchObject({ n: 5, passes: 5 });
+  }, 400_000);
 });

@@ -13,6 +13,15 @@ for (const step of PATCHER_SCRIPT) {
   if (block?.type === "tool_use") patcherReplies.set(block.name, block.input);
 }
 
+/** The demo patcher's reply to a request that offers one submit_* tool, or null for any other request. */
+export function demoPatcherReply(body: Record<string, unknown>) {
+  const tools = (body.tools ?? []) as Array<{ name: string }>;
+  const submit = tools.length === 1 && tools[0]?.name.startsWith("submit_") ? tools[0].name : null;
+  return submit
+    ? { body: anthropicMessage([{ type: "tool_use", name: submit, input: patcherReplies.get(submit) }]) }
+    : null;
+}
+
 /**
  * A fake model for evolve campaigns on the demo's weakness (edit_file ignores CRLF): the executor
  * reads the task's file, edits it with LF text, and says done (so CRLF tasks fail until edit_file
@@ -21,13 +30,8 @@ for (const step of PATCHER_SCRIPT) {
  */
 export function campaignResponder(): FakeResponder {
   return (body) => {
-    const tools = (body.tools ?? []) as Array<{ name: string }>;
-    const submit = tools.length === 1 && tools[0]?.name.startsWith("submit_") ? tools[0].name : null;
-    if (submit) {
-      return {
-        body: anthropicMessage([{ type: "tool_use", name: submit, input: patcherReplies.get(submit) }]),
-      };
-    }
+    const patcher = demoPatcherReply(body);
+    if (patcher) return patcher;
     const messages = (body.messages ?? []) as Array<{ role: string; content: unknown }>;
     const file = /\[file (\S+?)\]/.exec(JSON.stringify(messages[0]?.content ?? ""))?.[1] ?? "src/greeting.js";
     const turn = messages.filter((m) => m.role === "assistant").length;
