@@ -5,10 +5,10 @@
  *   node --import tsx bench/acceptance-sim.ts [cycles]
  */
 
+import { seededRandom } from "../src/eval/stats.ts";
 import { judgeCandidate, reproduceFailure } from "../src/evolve/judge/judge-candidate.ts";
 import type { Trial } from "../src/log/evolution-record.ts";
 import type { RunRecord } from "../src/run/run-record.ts";
-import { seededRandom } from "../tests/helpers/seeded-random.ts";
 
 export interface Scenario {
   name: string;

@@ -3,13 +3,13 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, expect, it } from "vitest";
 import { CHECK, PLANT, TASK, WORKSPACE } from "../src/demo/demo-scenario.ts";
+import { seededRandom } from "../src/eval/stats.ts";
 import { readLog } from "../src/log/evolution-log.ts";
 import type { FakeServer } from "./helpers/fake-model-server.ts";
 import { makeHome } from "./helpers/homes.ts";
 import { type ModelScript, patcherAnswers, startModelScript } from "./helpers/model-script.ts";
 import { moss } from "./helpers/moss-cli.ts";
 import { describeSandboxed } from "./helpers/sandbox-gate.ts";
-import { seededRandom } from "./helpers/seeded-random.ts";
 import { makeWorkspace, mathProject } from "./helpers/workspaces.ts";
 
 // End to end through the built binary: a loopback model API whose executor and patcher follow a

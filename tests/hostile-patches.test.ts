@@ -423,6 +423,8 @@ describe("hostile candidates are rejected with a specific reason; head, log and 
     expect(CASES.length + 1).toBeGreaterThanOrEqual(30);
   });
 
+  // Gate cases run agent tests in bubblewrap: without it they are listed as NOT RUN (CI sets
+  // MOSS_REQUIRE_SANDBOX=1, which makes a missing sandbox a failure instead).
   for (const c of CASES.filter((c) => c.sandbox && noSandbox)) it.skip(notRun(c.name), () => {});
   it.each(CASES.filter((c) => !(c.sandbox && noSandbox)).map((c) => [c.name, c] as const))(
     "%s",

@@ -24,6 +24,8 @@ afterEach(async () => {
   redis = undefined;
 });
 
+// Skipped only where redis-server is not installed; CI sets MOSS_REQUIRE_REDIS=1, which turns a
+// missing server into a failure, so these always run there.
 const missing = redisMissing();
 
 describeSandboxed("moss evolve --queue", () => {

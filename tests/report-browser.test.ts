@@ -16,6 +16,8 @@ afterEach(async () => {
   server = undefined;
 });
 
+// Skipped only where /usr/bin/chromium is not installed (Debian package `chromium`); the title
+// says NOT RUN and why, and CI sets MOSS_REQUIRE_CHROMIUM=1, which turns a missing browser into a failure.
 const missing = chromiumMissing();
 const browserIt = missing ? it.skip : it;
 const title =
