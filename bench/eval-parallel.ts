@@ -18,15 +18,7 @@ import type { Provider } from "../src/models/provider.ts";
 import { runTask } from "../src/run/run-task.ts";
 import type { SandboxLimits } from "../src/sandbox/limits.ts";
 import { loadSuite, writeSuite } from "../src/suite/load-suite.ts";
-
-type Report = (
-  name: string,
-  value: string,
-  baseline: string,
-  ratio: string,
-  goal: string,
-  ok: boolean,
-) => void;
+import type { Report } from "./report.ts";
 
 const TASKS = 20;
 const CHECK = 'node -e \'process.exit(require("fs").readFileSync("answer.txt","utf8").trim()==="42"?0:1)\'';

@@ -14,15 +14,7 @@ import { writeSuite } from "../src/suite/load-suite.ts";
 import { startFakeModelServer } from "../tests/helpers/fake-model-server.ts";
 import { startRedis } from "../tests/helpers/redis-server.ts";
 import { suiteResponder } from "../tests/helpers/suite-agent.ts";
-
-type Report = (
-  name: string,
-  value: string,
-  baseline: string,
-  ratio: string,
-  goal: string,
-  ok: boolean,
-) => void;
+import type { Report } from "./report.ts";
 
 const TASKS = 20;
 const TRIALS = 3;

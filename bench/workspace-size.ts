@@ -17,15 +17,7 @@ import type { Provider } from "../src/models/provider.ts";
 import { runTask } from "../src/run/run-task.ts";
 import { materializeSnapshot, takeSnapshot } from "../src/workspace/snapshot.ts";
 import { folderBytes } from "../src/workspace/snapshot-store.ts";
-
-type Report = (
-  name: string,
-  value: string,
-  baseline: string,
-  ratio: string,
-  goal: string,
-  ok: boolean,
-) => void;
+import type { Report } from "./report.ts";
 
 const MB = 1024 * 1024;
 const mb = (n: number) => `${(n / MB).toFixed(n < 10 * MB ? 2 : 0)} MB`;
