@@ -37,6 +37,8 @@ export interface AgentRunOptions {
   onEvent?: (event: AgentEvent) => void;
   onExchange?: (request: ModelRequest, turn: ModelTurn, ms: number) => void;
   signal?: AbortSignal;
+  /** Called once when the agent has started (sent `ready`). */
+  onReady?: () => void;
   /** Time allowed from spawn to the child's `ready`. */
   startTimeoutMs?: number;
   /** Extra time past the wall clock before the harness kills the child. */
@@ -179,6 +181,7 @@ export function runAgentProcess(opts: AgentRunOptions): Promise<AgentRunResult> 
         clearTimeout(startTimer);
         calls.start();
         send({ type: "start", task: opts.task, limits: opts.limits });
+        opts.onReady?.();
       } else if (!ready) {
         fail("protocol_error", `the agent sent \`${msg.type}\` before \`ready\``);
       } else if (msg.type === "event") {

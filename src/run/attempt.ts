@@ -91,6 +91,32 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
     timings.scratchMs = Date.now() - t;
     t = Date.now();
     log({ type: "task", task: input.task, agentDir: input.agentDir });
+    // The baseline's own copy and check start once the agent is up (or gone): on a small machine
+    // they would otherwise compete with the agent's start and delay its first model call.
+    let baselineRun: Promise<Baseline | undefined> | undefined;
+    const startBaseline = () => {
+      if (baselineRun || !input.baseline || !input.check) return;
+      baselineRun = runBaseline({
+        snapshot: input.snapshot,
+        check: input.check,
+        threshold: input.threshold,
+        timeoutMs: input.checkTimeoutMs,
+        sandbox: input.sandbox,
+        ...(input.sharedDeps ? { sharedDeps: input.sharedDeps } : {}),
+        ...(input.signal ? { signal: input.signal } : {}),
+      }).then(
+        (b) => {
+          log({ type: "baseline", ...b });
+          if (b.unrunnable) stop.abort();
+          return b;
+        },
+        // The harness could not set it up: no score before, the run goes on.
+        (err: Error) => {
+          log({ type: "baseline", error: err.message });
+          return undefined;
+        },
+      );
+    };
     const agentRun = runAgentProcess({
       agentDir: input.agentDir,
       workspace: scratch,
@@ -102,36 +128,14 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
       sandbox: input.sandbox,
       shared,
       signal: stop.signal,
+      onReady: startBaseline,
       onEvent: (event) => log({ ...event }),
       onExchange: (request, turn, ms) =>
         log({ type: "model_exchange", messages: request.messages.length, turn, ms }),
     });
-    // Beside the agent, once it is started: the baseline's own copy never delays the first model call.
-    const baselineRun =
-      input.baseline && input.check
-        ? runBaseline({
-            snapshot: input.snapshot,
-            check: input.check,
-            threshold: input.threshold,
-            timeoutMs: input.checkTimeoutMs,
-            sandbox: input.sandbox,
-            ...(input.sharedDeps ? { sharedDeps: input.sharedDeps } : {}),
-            ...(input.signal ? { signal: input.signal } : {}),
-          }).then(
-            (b) => {
-              log({ type: "baseline", ...b });
-              if (b.unrunnable) stop.abort();
-              return b;
-            },
-            // The harness could not set it up: no score before, the run goes on.
-            (err: Error) => {
-              log({ type: "baseline", error: err.message });
-              return undefined;
-            },
-          )
-        : undefined;
     let agent = await agentRun;
     timings.agentMs = Date.now() - t;
+    startBaseline();
     log({ type: "agent_exit", exitReason: agent.exitReason, detail: agent.detail, stderr: agent.stderrTail });
     // An interrupted baseline was killed: it says nothing about the check.
     const finished = baselineRun ? await baselineRun : undefined;
