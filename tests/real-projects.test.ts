@@ -95,7 +95,7 @@ describeSandboxed("a real project: vitest installed in the workspace's ignored n
       ],
     });
     expect(run.out).toMatchObject({ passed: true, applied: true, score: 1, scoreBefore: 0.5 });
-    expect((run.out?.changedFiles as Array<{ path: string }>).map((c) => c.path)).toEqual(["src/join.js"]);
+    expect((run.out!.changedFiles as Array<{ path: string }>).map((c) => c.path)).toEqual(["src/join.js"]);
     expect(readFileSync(pkg, "utf8")).toBe(before);
     expect(readFileSync(path.join(ws, "src/join.js"), "utf8")).toContain('replace(/\\/+$/, "")');
     // What the agent's command was told, in the tool result sent to the model.
