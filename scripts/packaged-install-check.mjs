@@ -107,6 +107,26 @@ try {
   if (!readFileSync(path.join(ws, "src/greeting.js"), "utf8").includes("Hello, ${name}!"))
     fail("the retry's result was not applied to the workspace");
 
+  step("moss run on a real project: vitest installed in its ignored node_modules");
+  const proj = path.join(userHome, "urlkit");
+  await runNode(writeRealProject, [proj]);
+  // The project's own install: this checkout's node_modules (npm ci put vitest there), copied.
+  execFileSync("cp", ["-a", path.join(repo, "node_modules"), path.join(proj, "node_modules")]);
+  if (asRoot) execFileSync("chown", ["-R", USER, proj]);
+  const runnerBefore = readFileSync(path.join(proj, "node_modules/vitest/package.json"), "utf8");
+  const real = await moss(
+    ["--home", home, "run", JOIN_TASK, "-w", proj, "--check", "npx vitest run", "--no-evolve", "--json"],
+    modelEnv,
+  );
+  expectOk(real, "moss run on the real project");
+  const realOut = JSON.parse(real.stdout);
+  if (realOut.scoreBefore !== 0.5 || realOut.score !== 1 || !realOut.applied)
+    fail(`expected 2/4 before, 4/4 after and the fix applied: ${real.stdout}`);
+  if (readFileSync(path.join(proj, "node_modules/vitest/package.json"), "utf8") !== runnerBefore)
+    fail("the project's node_modules changed");
+  if (JSON.stringify(realOut.changedFiles) !== JSON.stringify([{ path: "src/join.js", kind: "modified" }]))
+    fail(`changed more than the fix: ${JSON.stringify(realOut.changedFiles)}`);
+
   step("moss log --verify");
   expectOk(await moss(["--home", home, "log", "--verify"]), "moss log --verify");
 
@@ -207,6 +227,30 @@ async function plantWeakness(home, pairs) {
   execFileSync("git", ["-C", home, ...id, "commit", "-qam", "plant a CRLF weakness in edit_file"]);
 }
 
+const JOIN_TASK = "Make the joinURL tests pass.";
+
+/** A small library whose tests run with vitest from its own (ignored) node_modules; joinURL is wrong. */
+async function writeRealProject(dir) {
+  const { mkdirSync, writeFileSync } = await import("node:fs");
+  mkdirSync(`${dir}/src`, { recursive: true });
+  mkdirSync(`${dir}/test`, { recursive: true });
+  writeFileSync(`${dir}/package.json`, '{ "name": "urlkit", "type": "module", "scripts": { "test": "vitest run" } }\n');
+  writeFileSync(`${dir}/.gitignore`, "node_modules\n");
+  writeFileSync(`${dir}/src/join.js`, "export function joinURL(base, path) {\n  if (!path) return base;\n  return base + path;\n}\n");
+  writeFileSync(
+    `${dir}/test/join.test.js`,
+    [
+      'import { expect, it } from "vitest";',
+      'import { joinURL } from "../src/join.js";',
+      'it("joins with a slash", () => expect(joinURL("a", "b")).toBe("a/b"));',
+      'it("keeps one slash", () => expect(joinURL("a/", "/b")).toBe("a/b"));',
+      'it("keeps the base alone", () => expect(joinURL("a", "")).toBe("a"));',
+      'it("keeps the base without a path", () => expect(joinURL("a")).toBe("a"));',
+      "",
+    ].join("\n"),
+  );
+}
+
 async function writeWorkspace(ws) {
   const { mkdirSync, writeFileSync } = await import("node:fs");
   mkdirSync(`${ws}/src`, { recursive: true });
@@ -259,6 +303,13 @@ async function startFakeAnthropic() {
     if (submit) return use(submit.name, submissions[submit.name]);
     const last = body.messages.at(-1);
     const result = Array.isArray(last.content) ? last.content.find((b) => b.type === "tool_result") : undefined;
+    const task = JSON.stringify(body.messages[0]?.content ?? "");
+    if (!result && task.includes("joinURL"))
+      return use("edit_file", {
+        path: "src/join.js",
+        old_string: "  return base + path;",
+        new_string: '  return `${base.replace(/\\/+$/, "")}/${path.replace(/^\\/+/, "")}`;',
+      });
     if (!result)
       return use("edit_file", {
         path: "src/greeting.js",
