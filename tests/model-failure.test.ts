@@ -54,6 +54,36 @@ describe("model failures are classified the same way for both providers", () => 
       expect(refused.failure).toEqual({ kind: "connection" });
       expect(isServiceFailure(refused.failure)).toBe(true);
     });
+
+    it(`${flavor}: a 200 that is not JSON, or JSON that is not a reply, is the service's failure`, async () => {
+      server = await startFakeModelServer([
+        { garbage: "<html>502 Bad Gateway</html>" },
+        { body: { ok: true } },
+      ]);
+      const provider =
+        flavor === "anthropic"
+          ? createAnthropicProvider({
+              model: "m",
+              apiKey: "k",
+              baseUrl: server.url,
+              maxRetries: 0,
+              timeoutMs: 5000,
+            })
+          : createOpenAIProvider({
+              model: "m",
+              apiKey: "k",
+              baseUrl: `${server.url}/v1`,
+              maxRetries: 0,
+              timeoutMs: 5000,
+            });
+      for (const why of [/not valid JSON|not an API reply/, /not an API reply/]) {
+        const turn = await provider.complete(request);
+        expect(turn.stopReason).toBe("error");
+        expect(turn.failure).toEqual({ kind: "server_error" });
+        expect(isServiceFailure(turn.failure)).toBe(true);
+        expect(turn.error).toMatch(why);
+      }
+    });
   }
 
   it("a time-out is a service failure", async () => {

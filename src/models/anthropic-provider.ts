@@ -1,5 +1,5 @@
 import type { ContentBlock, Message, ModelRequest, ModelTurn } from "../contract/index.ts";
-import { providerErrorTurn } from "./model-failure.ts";
+import { malformedReplyTurn, providerErrorTurn } from "./model-failure.ts";
 import type { Provider } from "./provider.ts";
 import { observedFetch, type RetryNotice } from "./retry-observer.ts";
 
@@ -39,15 +39,20 @@ export function createAnthropicProvider(opts: AnthropicOptions): Provider {
     name: "anthropic",
     model: opts.model,
     async complete(request: ModelRequest, signal?: AbortSignal): Promise<ModelTurn> {
+      let response: unknown;
       try {
         const sdk = await getClient();
-        const response = await sdk.messages.create(
+        response = await sdk.messages.create(
           toAnthropicParams(opts.model, request),
           signal ? { signal } : {},
         );
-        return fromAnthropicMessage(response as unknown as AnthropicMessage);
       } catch (err) {
         return providerErrorTurn(err, opts.baseUrl);
+      }
+      try {
+        return fromAnthropicMessage(response as unknown as AnthropicMessage);
+      } catch (err) {
+        return malformedReplyTurn(err, opts.baseUrl);
       }
     },
   };

@@ -25,12 +25,27 @@ export function providerErrorTurn(err: unknown, baseUrl: string | undefined): Mo
   return { ...errorTurn(describeError(err, baseUrl)), failure: classifyProviderError(err) };
 }
 
+/**
+ * The error turn for a 200 reply that is not the API's answer (not JSON, or JSON without the
+ * message's fields: a proxy's error page, a cut body): the service's failure, like a 5xx.
+ */
+export function malformedReplyTurn(err: unknown, baseUrl: string | undefined): ModelTurn {
+  const where = baseUrl ? ` (${baseUrl})` : "";
+  const why = (err as { message?: string } | null)?.message ?? String(err);
+  return {
+    ...errorTurn(`the model service's reply is not an API reply${where}: ${why.slice(0, 200)}`),
+    failure: { kind: "server_error" },
+  };
+}
+
 /** The failure kind (and HTTP status, when there was one) of an SDK exception. */
 export function classifyProviderError(err: unknown): ModelFailure {
   const e = err as { status?: unknown; code?: string; message?: string } | null;
   const name = errorName(err);
   if (name === "APIConnectionTimeoutError" || /timed? ?out/i.test(name)) return { kind: "timeout" };
   if (name === "AbortError" || name === "APIUserAbortError") return { kind: "aborted" };
+  // The SDK parsing a 200 body that is not JSON: the service (or a proxy before it) failed.
+  if (name === "SyntaxError") return { kind: "server_error" };
   if (name === "APIConnectionError") return { kind: "connection" };
   if (typeof e?.status === "number") {
     const status = e.status;
@@ -76,6 +91,8 @@ export function describeError(err: unknown, baseUrl: string | undefined): string
     return `model API error ${e.status}${hint}${where}: ${e.message ?? ""}`.trim();
   }
   if (name === "AbortError" || name === "APIUserAbortError") return "model request aborted";
+  if (name === "SyntaxError")
+    return `the model service's reply is not valid JSON${where}: ${e?.message ?? ""}`;
   return `model request failed${where}: ${e?.message ?? String(err)}`;
 }
 

@@ -1,5 +1,5 @@
 import type { ContentBlock, Message, ModelRequest, ModelTurn } from "../contract/index.ts";
-import { providerErrorTurn } from "./model-failure.ts";
+import { malformedReplyTurn, providerErrorTurn } from "./model-failure.ts";
 import { errorTurn, type Provider } from "./provider.ts";
 import { observedFetch, type RetryNotice } from "./retry-observer.ts";
 
@@ -35,9 +35,10 @@ export function createOpenAIProvider(opts: OpenAIOptions): Provider {
     name: "openai",
     model: opts.model,
     async complete(request: ModelRequest, signal?: AbortSignal): Promise<ModelTurn> {
+      let response: unknown;
       try {
         const sdk = await getClient();
-        const response = await sdk.chat.completions.create(
+        response = await sdk.chat.completions.create(
           {
             model: opts.model,
             max_tokens: request.maxTokens,
@@ -53,9 +54,13 @@ export function createOpenAIProvider(opts: OpenAIOptions): Provider {
           },
           signal ? { signal } : {},
         );
-        return fromOpenAIResponse(response as unknown as OpenAIResponse);
       } catch (err) {
         return providerErrorTurn(err, opts.baseUrl);
+      }
+      try {
+        return fromOpenAIResponse(response as unknown as OpenAIResponse);
+      } catch (err) {
+        return malformedReplyTurn(err, opts.baseUrl);
       }
     },
   };

@@ -5,7 +5,10 @@ import type { AddressInfo } from "node:net";
 export type FakeReply =
   | { body: unknown }
   | { status: number; body?: unknown; headers?: Record<string, string> }
-  | { hangMs: number; body: unknown };
+  | { hangMs: number; body: unknown }
+  /** The connection is cut before any reply (a reset), or a 200 whose body is not JSON. */
+  | { drop: true }
+  | { garbage: string };
 
 export interface FakeServer {
   url: string;
@@ -42,6 +45,11 @@ export async function startFakeModelServer(replies: FakeReply[] | FakeResponder)
       };
       if (!reply)
         return send(500, { type: "error", error: { type: "api_error", message: "script exhausted" } });
+      if ("drop" in reply) return void res.socket?.destroy();
+      if ("garbage" in reply) {
+        res.writeHead(200, { "content-type": "application/json" });
+        return void res.end(reply.garbage);
+      }
       if ("hangMs" in reply) {
         const t = setTimeout(() => send(200, reply.body), reply.hangMs as number);
         res.on("close", () => clearTimeout(t));
