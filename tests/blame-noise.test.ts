@@ -1,8 +1,12 @@
+import { execFileSync } from "node:child_process";
 import { readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { CHECK, PLANT, TASK, WORKSPACE } from "../src/demo/demo-scenario.ts";
+import { readLog } from "../src/log/evolution-log.ts";
 import { anthropicMessage, type FakeResponder, startFakeModelServer } from "./helpers/fake-model-server.ts";
 import { makeHome } from "./helpers/homes.ts";
+import { patcherAnswers } from "./helpers/model-script.ts";
 import { moss } from "./helpers/moss-cli.ts";
 import { noisyService } from "./helpers/noisy-service.ts";
 import { describeSandboxed } from "./helpers/sandbox-gate.ts";
@@ -100,4 +104,102 @@ describeSandboxed("blame under a seeded noisy model service, through the binary"
       ["429", "500", "503", "529", "garbage", "not-a-message", "reset"].map((f) => `model_error after ${f}`),
     );
   }, 600_000);
+});
+
+// The same service in front of an evolution: the failing run and the head's re-run get through,
+// then every executor request of the replays may fail. The candidate is the true fix of the
+// demo's planted weakness, so the only honest calls are "accepted" or, when errors leave too few
+// valid pairs, "undecided": a fault must never count as a failed trial and get it rejected.
+const EXECUTOR = "claude-haiku-5-5";
+const OLD_LF = 'export function greet(name) {\n  return "Hi " + name;';
+// biome-ignore lint/suspicious/noTemplateCurlyInString: the fix writes a template literal into greeting.js
+const NEW_LF = "export function greet(name) {\n  return `Hello, ${name}!`;";
+const FIX = (PLANT.filter((p) => "from" in p) as Array<{ file: string; from: string; to: string }>).map(
+  (p) => ({
+    path: p.file,
+    old_string: p.to,
+    new_string: p.from,
+  }),
+);
+
+function evolutionService(): { responder: FakeResponder; runs: () => number } {
+  let runs = 0;
+  const patcher = patcherAnswers("edit_file: match LF text in CRLF files", FIX);
+  return {
+    runs: () => runs,
+    responder: (body) => {
+      const messages = body.messages as Array<{ role: string }>;
+      if (body.model !== EXECUTOR) {
+        const tool = (body.tools as Array<{ name: string }>)[0]!.name;
+        return { body: anthropicMessage([{ type: "tool_use", name: tool, input: patcher(tool) }]) };
+      }
+      const turns = messages.filter((m) => m.role === "assistant").length;
+      if (turns > 0) return { body: anthropicMessage([{ type: "text", text: "Done." }]) };
+      runs++;
+      return {
+        body: anthropicMessage([
+          {
+            type: "tool_use",
+            name: "edit_file",
+            input: { path: "src/greeting.js", old_string: OLD_LF, new_string: NEW_LF },
+          },
+        ]),
+      };
+    },
+  };
+}
+
+describeSandboxed("replays under a seeded noisy model service, through the binary", () => {
+  it("a true fix is accepted or left undecided, never rejected on a fault; the head moves only on accept", async () => {
+    const calls: string[] = [];
+    let faultsInReplays = 0;
+    for (const seed of [3, 11, 17]) {
+      const inner = evolutionService();
+      // Executor requests of the replays (after the failing run and the head's re-run) at a 0.2 fault rate.
+      const noisy = noisyService(
+        inner.responder,
+        seed,
+        0.2,
+        (body) => body.model === EXECUTOR && inner.runs() >= 2,
+      );
+      const server = await startFakeModelServer(noisy.responder);
+      try {
+        const home = await makeHome({ planted: true });
+        writeFileSync(
+          path.join(home, "moss.config.json"),
+          JSON.stringify({ providers: { anthropic: { apiKeyEnv: "ANTHROPIC_API_KEY", maxRetries: 0 } } }),
+        );
+        const head = execFileSync("git", ["rev-parse", "main"], { cwd: home, encoding: "utf8" }).trim();
+        const ws = makeWorkspace(WORKSPACE);
+        const r = await moss(
+          ["--home", home, "run", TASK, "-w", ws, "--check", CHECK, "--json", "--depth", "shallow", "--yes"],
+          { ANTHROPIC_API_KEY: "sk-test", ANTHROPIC_BASE_URL: server.url },
+        );
+        const out = JSON.parse(r.stdout) as {
+          evolution: {
+            attempts: Array<{ verdict: string; reason: string }>;
+            accepted: { commit: string } | null;
+          };
+        };
+        const last = out.evolution.attempts.at(-1)!;
+        faultsInReplays += noisy.faults.length;
+        calls.push(
+          `seed ${seed}: ${last.verdict} (${noisy.faults.map((f) => f.fault).join(" ") || "no faults"})`,
+        );
+        expect(["accepted", "undecided"], `seed ${seed}: ${last.reason}`).toContain(last.verdict);
+        const now = execFileSync("git", ["rev-parse", "main"], { cwd: home, encoding: "utf8" }).trim();
+        if (last.verdict === "accepted") expect(now).toBe(out.evolution.accepted!.commit);
+        else expect(now).toBe(head);
+        // Every trial the service broke is marked as an error in the record, never scored.
+        const judgement = readLog(home).at(-1)!.record.judgement!;
+        const trials = judgement.comparisons.flatMap((c) => [...c.head, ...c.candidate]);
+        expect(trials.filter((t) => t.error).length, `seed ${seed}`).toBe(noisy.faults.length);
+      } finally {
+        await server.close();
+      }
+    }
+    console.log(calls.join("\n"));
+    // Not vacuous: the seeds put faults into the replays.
+    expect(faultsInReplays).toBeGreaterThan(0);
+  }, 900_000);
 });
