@@ -5,10 +5,9 @@ import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { evolve } from "../src/evolve/cycle.ts";
 import { runExternalPatcher } from "../src/evolve/propose/external-patcher.ts";
 import { createWorktree, type Worktree } from "../src/git/worktree.ts";
-import { demoFixScript, failedDemoRun, makeHome } from "./helpers/homes.ts";
+import { demoFixScript, evolveWithPatcherScript, makeHome } from "./helpers/homes.ts";
 import { describeSandboxed } from "./helpers/sandbox-gate.ts";
 
 // The external patcher (--patcher-cmd) is agent code too (issue 7 class 7): each hostile CLI
@@ -194,17 +193,7 @@ describeSandboxed("promotion", () => {
       });
     }
     const script = demoFixScript();
-    const { record, config, models } = await failedDemoRun(home, LIMITS);
-    const outcome = await evolve({
-      home,
-      run: record,
-      config,
-      models,
-      depth: "shallow",
-      consent: async () => true,
-      patcherCmd: `node ${script}`,
-      sandbox: LIMITS,
-    });
+    const { outcome } = await evolveWithPatcherScript(home, script);
     expect(outcome.accepted, outcome.records[0]?.reason).not.toBeNull();
     expect(git(home, "log", "-1", "--format=%s")).toMatch(/^moss: /);
     expect(existsSync(marker) ? readFileSync(marker, "utf8") : "no hook ran").toBe("no hook ran");

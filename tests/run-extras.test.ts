@@ -149,24 +149,12 @@ describeSandboxed("moss run, more of the surface", () => {
 
 describeSandboxed("an external patcher CLI", () => {
   it("writes the patch in the candidate worktree; the same gate and replay judge it", async () => {
-    const { demoFixScript, failedDemoRun, makeHome } = await import("./helpers/homes.ts");
-    const { evolve } = await import("../src/evolve/cycle.ts");
+    const { demoFixScript, evolveWithPatcherScript, makeHome } = await import("./helpers/homes.ts");
     const home = await makeHome({ planted: true });
     // The "external CLI": a script that reads the prompt and restores CRLF handling in edit_file.
     const script = demoFixScript();
-    const LIMITS = { maxProcs: 256, memoryMb: 2048 };
-    const { record, config, models } = await failedDemoRun(home, LIMITS);
+    const { outcome, record } = await evolveWithPatcherScript(home, script);
     expect(record.passed).toBe(false);
-    const outcome = await evolve({
-      home,
-      run: record,
-      config,
-      models,
-      depth: "shallow",
-      consent: async () => true,
-      patcherCmd: `node ${script}`,
-      sandbox: LIMITS,
-    });
     expect(outcome.accepted, outcome.records[0]?.reason).not.toBeNull();
     expect(outcome.records[0]).toMatchObject({
       verdict: "accepted",

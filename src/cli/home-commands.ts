@@ -21,16 +21,8 @@ export function registerHomeCommands(program: Command): void {
     .argument("<rev>", "an evolution id from `moss log`, or a commit of the head branch")
     .option("--no-sandbox", "run the gate without the bubblewrap sandbox (not recommended)")
     .action(async (rev: string, flags: { sandbox: boolean }, cmd: Command) => {
-      const home = await resolveHome(cmd.optsWithGlobals().home);
-      const { prepareHome, loadConfig, rollback, resolveSandbox } = await heavy();
-      await prepareHome(home);
-      const { config } = loadConfig({ home });
-      const sandbox = resolveSandbox(
-        config,
-        !flags.sandbox,
-        (l) => process.stderr.write(`moss: ${l}\n`),
-        home,
-      );
+      const { home, config, sandbox } = await openHome(cmd, flags);
+      const { rollback } = await import("../evolve/land/rollback.ts");
       const result = await rollback(sandbox, home, rev, config);
       console.log(
         chalk.green(
@@ -50,20 +42,11 @@ export function registerHomeCommands(program: Command): void {
     .option("--json", "print the record as JSON")
     .action(
       async (id: string, flags: { sandbox: boolean; replay?: string; json?: boolean }, cmd: Command) => {
-        const home = await resolveHome(cmd.optsWithGlobals().home);
-        const { prepareHome, loadConfig, resolveSandbox } = await heavy();
+        const { home, config, sandbox } = await openHome(cmd, flags);
         const [{ revertPatch }, { ModelRegistry }] = await Promise.all([
           import("../evolve/land/revert.ts"),
           import("../models/model-registry.ts"),
         ]);
-        await prepareHome(home);
-        const { config } = loadConfig({ home });
-        const sandbox = resolveSandbox(
-          config,
-          !flags.sandbox,
-          (l) => process.stderr.write(`moss: ${l}\n`),
-          home,
-        );
         const models = new ModelRegistry(config, flags.replay ? { replay: flags.replay } : {});
         const say = flags.json
           ? () => {}
@@ -85,16 +68,8 @@ export function registerHomeCommands(program: Command): void {
     .argument("<id>", "the pending evolution id")
     .option("--no-sandbox", "run the gate without the bubblewrap sandbox (not recommended)")
     .action(async (id: string, flags: { sandbox: boolean }, cmd: Command) => {
-      const home = await resolveHome(cmd.optsWithGlobals().home);
-      const { prepareHome, loadConfig, applyPending, resolveSandbox } = await heavy();
-      await prepareHome(home);
-      const { config } = loadConfig({ home });
-      const sandbox = resolveSandbox(
-        config,
-        !flags.sandbox,
-        (l) => process.stderr.write(`moss: ${l}\n`),
-        home,
-      );
+      const { home, config, sandbox } = await openHome(cmd, flags);
+      const { applyPending } = await import("../evolve/land/apply-pending.ts");
       const result = await applyPending(sandbox, home, id, config);
       if (result.ok)
         console.log(
@@ -105,14 +80,19 @@ export function registerHomeCommands(program: Command): void {
     });
 }
 
-async function heavy() {
-  const [{ prepareHome }, { loadConfig }, { rollback }, { applyPending }, { resolveSandbox }] =
-    await Promise.all([
-      import("./prepare-home.ts"),
-      import("../config/load-config.ts"),
-      import("../evolve/land/rollback.ts"),
-      import("../evolve/land/apply-pending.ts"),
-      import("../sandbox/resolve-sandbox.ts"),
-    ]);
-  return { prepareHome, loadConfig, rollback, applyPending, resolveSandbox };
+/**
+ * What rollback, revert and apply share: the home (from --home, MOSS_HOME or the default, made
+ * ready), its layered config and the sandbox its gate runs in (--no-sandbox warns).
+ */
+async function openHome(cmd: Command, flags: { sandbox: boolean }) {
+  const home = await resolveHome(cmd.optsWithGlobals().home);
+  const [{ prepareHome }, { loadConfig }, { resolveSandbox }] = await Promise.all([
+    import("./prepare-home.ts"),
+    import("../config/load-config.ts"),
+    import("../sandbox/resolve-sandbox.ts"),
+  ]);
+  await prepareHome(home);
+  const { config } = loadConfig({ home });
+  const sandbox = resolveSandbox(config, !flags.sandbox, (l) => process.stderr.write(`moss: ${l}\n`), home);
+  return { home, config, sandbox };
 }

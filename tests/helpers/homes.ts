@@ -1,8 +1,9 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { ConfigSchema } from "../../src/config/config-schema.ts";
+import { type Config, ConfigSchema } from "../../src/config/config-schema.ts";
 import { CHECK, EXECUTOR_SCRIPT, PLANT, plantStep, TASK, WORKSPACE } from "../../src/demo/demo-scenario.ts";
 import { DEMO_CASSETTE } from "../../src/demo/run-demo.ts";
+import { evolve } from "../../src/evolve/cycle.ts";
 import { commitIn } from "../../src/git/ratchet.ts";
 import { makeTempDir } from "../../src/git/temp-dirs.ts";
 import { initHome } from "../../src/home/init-home.ts";
@@ -95,4 +96,31 @@ export async function failedDemoRun(home: string, sandbox: SandboxLimits | null)
     sandbox,
   });
   return { record, config, models };
+}
+
+/** The sandbox limits the demo-home evolutions run under in tests. */
+export const DEMO_LIMITS: SandboxLimits = { maxProcs: 256, memoryMb: 2048 };
+
+/**
+ * A failed demo run in `home`, then one shallow evolution on it whose patcher is the external
+ * command `node <script>` (consent given), sandboxed with DEMO_LIMITS; `tune` edits the config first.
+ */
+export async function evolveWithPatcherScript(
+  home: string,
+  script: string,
+  tune: (config: Config) => void = () => {},
+) {
+  const { record, config, models } = await failedDemoRun(home, DEMO_LIMITS);
+  tune(config);
+  const outcome = await evolve({
+    home,
+    run: record,
+    config,
+    models,
+    depth: "shallow",
+    consent: async () => true,
+    patcherCmd: `node ${script}`,
+    sandbox: DEMO_LIMITS,
+  });
+  return { outcome, record };
 }
