@@ -55,10 +55,11 @@ describe("model failures are classified the same way for both providers", () => 
       expect(isServiceFailure(refused.failure)).toBe(true);
     });
 
-    it(`${flavor}: a 200 that is not JSON, or JSON that is not a reply, is the service's failure`, async () => {
+    it(`${flavor}: a 200 that is not JSON, JSON that is not a reply, or a body cut half-way is the service's failure`, async () => {
       server = await startFakeModelServer([
         { garbage: "<html>502 Bad Gateway</html>" },
         { body: { ok: true } },
+        { cut: true },
       ]);
       const provider =
         flavor === "anthropic"
@@ -76,10 +77,15 @@ describe("model failures are classified the same way for both providers", () => 
               maxRetries: 0,
               timeoutMs: 5000,
             });
-      for (const why of [/not valid JSON|not an API reply/, /not an API reply/]) {
+      const cases: Array<[RegExp, string]> = [
+        [/not valid JSON|not an API reply/, "server_error"],
+        [/not an API reply/, "server_error"],
+        [/terminated|other side closed|socket|ECONNRESET/i, "connection"],
+      ];
+      for (const [why, kind] of cases) {
         const turn = await provider.complete(request);
         expect(turn.stopReason).toBe("error");
-        expect(turn.failure).toEqual({ kind: "server_error" });
+        expect(turn.failure).toEqual({ kind });
         expect(isServiceFailure(turn.failure)).toBe(true);
         expect(turn.error).toMatch(why);
       }

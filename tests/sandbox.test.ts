@@ -373,4 +373,25 @@ describe("what a sandbox mounts", () => {
     expect(readFileSync(path.join(ws, "node_modules/a/index.js"), "utf8")).toBe("1");
     rmSync(scratch, { recursive: true, force: true });
   });
+
+  it("never shares a dependency folder that is a symlink, or reached through one (a hostile workspace)", async () => {
+    const { attachSharedDeps, findSharedDeps } = await import("../src/sandbox/shared-deps.ts");
+    const outside = mkdtempSync(path.join(os.tmpdir(), "moss-secret-"));
+    mkdirSync(path.join(outside, "node_modules"));
+    writeFileSync(path.join(outside, "key.txt"), "secret");
+    const ws = makeWorkspace({ ".gitignore": "build\nnode_modules\n.venv\nlinked\n", "src/index.js": "1" });
+    symlinkSync(outside, path.join(ws, "build"));
+    symlinkSync(path.join(outside, "node_modules"), path.join(ws, "node_modules"));
+    symlinkSync(outside, path.join(ws, ".venv"));
+    symlinkSync(outside, path.join(ws, "linked"));
+    const deps = findSharedDeps(ws, ["build", "linked/node_modules"]);
+    expect(deps.paths).toEqual([]);
+    // Even when handed such a path (the workspace changed after the scan), attach skips it.
+    const scratch = mkdtempSync(path.join(os.tmpdir(), "moss-scratch-test-"));
+    const forged = { workspace: ws, paths: ["build", "node_modules", ".venv", "linked/node_modules"] };
+    expect(attachSharedDeps(scratch, forged, true, "linux")).toEqual([]);
+    expect(readdirSync(scratch)).toEqual([]);
+    rmSync(scratch, { recursive: true, force: true });
+    rmSync(outside, { recursive: true, force: true });
+  });
 });

@@ -67,9 +67,26 @@ export function classifyProviderError(err: unknown): ModelFailure {
                     : "other";
     return { kind, status };
   }
-  if (/ECONNREFUSED|ENOTFOUND|ECONNRESET|EAI_AGAIN|fetch failed/i.test(`${e?.code} ${e?.message}`))
-    return { kind: "connection" };
+  if (CUT.test(causeChain(err))) return { kind: "connection" };
   return { kind: "other" };
+}
+
+/**
+ * A refused, reset or cut connection, as Node's fetch (undici) reports it: its own code or
+ * message, or those of an error it wraps (a body cut mid-reply is "TypeError: terminated" whose
+ * cause is "other side closed").
+ */
+const CUT =
+  /ECONNREFUSED|ENOTFOUND|ECONNRESET|EPIPE|EAI_AGAIN|UND_ERR_SOCKET|UND_ERR_CLOSED|fetch failed|terminated|other side closed|socket hang up/i;
+
+/** The codes and messages of an error and the errors it wraps (at most 5 deep). */
+function causeChain(err: unknown): string {
+  const parts: string[] = [];
+  let e = err as { code?: unknown; message?: unknown; cause?: unknown } | null | undefined;
+  for (let depth = 0; e && depth < 5; depth++, e = e.cause as typeof e) {
+    parts.push(`${String(e.code ?? "")} ${String(e.message ?? "")}`);
+  }
+  return parts.join(" | ");
 }
 
 /** One line saying what failed, where, and what to do about it. */

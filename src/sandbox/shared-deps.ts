@@ -44,8 +44,9 @@ export function findSharedDeps(workspace: string, extra: string[] = []): SharedD
         // Not ignored: it is copied with the workspace.
       }
     }
-    // A folder inside another shared one is already visible through it.
-    const sorted = [...found].sort();
+    // A folder inside another shared one is already visible through it; only real folders whose
+    // path has no symlink are shared (a `build -> ~/.ssh` link would mount what it points at).
+    const sorted = [...found].filter((rel) => realFolderInside(workspace, rel)).sort();
     return { workspace, paths: sorted.filter((p) => !sorted.some((q) => q !== p && p.startsWith(`${q}/`))) };
   } finally {
     rmSync(gitDir, { recursive: true, force: true });
@@ -70,7 +71,7 @@ export function attachSharedDeps(
   for (const rel of deps?.paths ?? []) {
     const source = path.join(deps!.workspace, rel);
     const target = path.join(dir, rel);
-    if (!existsSync(source) || !insideWithoutLinks(dir, target)) continue;
+    if (!realFolderInside(deps!.workspace, rel) || !insideWithoutLinks(dir, target)) continue;
     if (existsSync(target) || isLink(target)) continue;
     if (mount) {
       mkdirSync(target, { recursive: true });
@@ -105,6 +106,17 @@ function insideWithoutLinks(dir: string, target: string): boolean {
     if (isLink(p)) return false;
   }
   return true;
+}
+
+/** Whether `rel` is a real folder of `workspace` with no symlink anywhere on its path. */
+function realFolderInside(workspace: string, rel: string): boolean {
+  const full = path.join(workspace, rel);
+  if (!insideWithoutLinks(workspace, full)) return false;
+  try {
+    return lstatSync(full).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function isLink(p: string): boolean {

@@ -8,7 +8,9 @@ export type FakeReply =
   | { hangMs: number; body: unknown }
   /** The connection is cut before any reply (a reset), or a 200 whose body is not JSON. */
   | { drop: true }
-  | { garbage: string };
+  | { garbage: string }
+  /** A 200 whose body stops half-way: the connection is cut mid-reply. */
+  | { cut: true };
 
 export interface FakeServer {
   url: string;
@@ -46,6 +48,12 @@ export async function startFakeModelServer(replies: FakeReply[] | FakeResponder)
       if (!reply)
         return send(500, { type: "error", error: { type: "api_error", message: "script exhausted" } });
       if ("drop" in reply) return void res.socket?.destroy();
+      if ("cut" in reply) {
+        const whole = JSON.stringify(anthropicMessage([{ type: "text", text: "a reply that never ends" }]));
+        res.writeHead(200, { "content-type": "application/json", "content-length": String(whole.length) });
+        res.write(whole.slice(0, whole.length >> 1));
+        return void setTimeout(() => res.socket?.destroy(), 20);
+      }
       if ("garbage" in reply) {
         res.writeHead(200, { "content-type": "application/json" });
         return void res.end(reply.garbage);

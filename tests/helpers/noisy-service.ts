@@ -2,8 +2,8 @@ import { seededRandom } from "../../src/eval/stats.ts";
 import type { FakeReply, FakeResponder } from "./fake-model-server.ts";
 
 /**
- * The ways a model service fails a request: overload, rate limit, 5xx, a cut connection, a 200
- * whose body is not JSON, a 200 whose JSON is not a message.
+ * The ways a model service fails a request: overload, rate limit, 5xx, a reset connection, a 200
+ * whose body is not JSON, a 200 whose JSON is not a message, a 200 whose body is cut half-way.
  */
 export const FAULTS: Array<{ name: string; reply: FakeReply }> = [
   { name: "529", reply: { status: 529 } },
@@ -13,6 +13,7 @@ export const FAULTS: Array<{ name: string; reply: FakeReply }> = [
   { name: "reset", reply: { drop: true } },
   { name: "garbage", reply: { garbage: "<html>502 Bad Gateway</html>" } },
   { name: "not-a-message", reply: { body: { ok: true } } },
+  { name: "cut", reply: { cut: true } },
 ];
 
 /**
