@@ -151,13 +151,13 @@ export async function benchWorkspaceSize(
     const agentHome = path.join(scratchRoot, "agent-home");
     await initHome(agentHome, packageRoot);
     const config = ConfigSchema.parse({ workspace: { maxSnapshotBytes: 1024 * MB } });
-    const perRun: Array<{ ms: number; disk: number }> = [];
+    const perRun: Array<{ ms: number; disk: number; snapshotMs: number; scratchMs: number }> = [];
     for (let k = 0; k < 2; k++) {
       const clock = firstCallClock();
       const models = new ModelRegistry(config, { providers: { executor: clock.provider } }, {});
       const before = folderBytes(path.join(agentHome, "runs"));
       const t0 = performance.now();
-      await runTask({
+      const { record } = await runTask({
         home: agentHome,
         task: "bench",
         workspace: ws,
@@ -169,12 +169,17 @@ export async function benchWorkspaceSize(
         apply: false,
         sandbox,
       });
-      perRun.push({ ms: clock.at() - t0, disk: folderBytes(path.join(agentHome, "runs")) - before });
+      perRun.push({
+        ms: clock.at() - t0,
+        disk: folderBytes(path.join(agentHome, "runs")) - before,
+        snapshotMs: record.timings.snapshotMs ?? 0,
+        scratchMs: record.timings.scratchMs ?? 0,
+      });
     }
     const second = perRun[1]!;
     report(
       `moss run to first model call, unchanged workspace (${label})`,
-      s(second.ms),
+      `${s(second.ms)} (snapshot ${s(second.snapshotMs)}, scratch ${s(second.scratchMs)}, the rest ${s(second.ms - second.snapshotMs - second.scratchMs)})`,
       `first run ${s(perRun[0]!.ms)}; cp -r alone ${s(cpMs)}`,
       `${(cpMs / second.ms).toFixed(1)}x cp -r`,
       files <= 10_000 ? "<= 2 s (incl. agent start)" : "reported",
