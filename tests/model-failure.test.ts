@@ -4,7 +4,12 @@ import { createAnthropicProvider } from "../src/models/anthropic-provider.ts";
 import { isServiceFailure } from "../src/models/model-failure.ts";
 import { createOpenAIProvider } from "../src/models/openai-provider.ts";
 import { unrunnableReason } from "../src/run/baseline.ts";
-import { type FakeServer, startFakeModelServer } from "./helpers/fake-model-server.ts";
+import {
+  anthropicMessage,
+  type FakeServer,
+  openaiCompletion,
+  startFakeModelServer,
+} from "./helpers/fake-model-server.ts";
 
 let server: FakeServer | undefined;
 afterEach(async () => {
@@ -55,11 +60,20 @@ describe("model failures are classified the same way for both providers", () => 
       expect(isServiceFailure(refused.failure)).toBe(true);
     });
 
-    it(`${flavor}: a 200 that is not JSON, JSON that is not a reply, or a body cut half-way is the service's failure`, async () => {
+    it(`${flavor}: a 200 that is not JSON, JSON that is not a reply, a body cut half-way or a bad token count is the service's failure`, async () => {
       server = await startFakeModelServer([
         { garbage: "<html>502 Bad Gateway</html>" },
         { body: { ok: true } },
         { cut: true },
+        {
+          body:
+            flavor === "anthropic"
+              ? anthropicMessage([{ type: "text", text: "hi" }], {
+                  input_tokens: -100000000,
+                  output_tokens: 1.5,
+                })
+              : { ...openaiCompletion("hi"), usage: { prompt_tokens: -100000000, completion_tokens: 1 } },
+        },
       ]);
       const provider =
         flavor === "anthropic"
@@ -81,6 +95,7 @@ describe("model failures are classified the same way for both providers", () => 
         [/not valid JSON|not an API reply/, "server_error"],
         [/not an API reply/, "server_error"],
         [/terminated|other side closed|socket|ECONNRESET/i, "connection"],
+        [/not an API reply.*not a token count/, "server_error"],
       ];
       for (const [why, kind] of cases) {
         const turn = await provider.complete(request);

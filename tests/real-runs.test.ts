@@ -1,5 +1,5 @@
-import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { execFile, execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, expect, it } from "vitest";
@@ -368,5 +368,20 @@ describeSandboxed("size: content-addressed snapshots", () => {
     const kept = JSON.parse(readFileSync(path.join(home, "runs", b, "record.json"), "utf8"));
     expect(snapshotExists(kept.snapshot)).toBe(true);
     expect((await moss(["--home", home, "runs", "--keep", "x", "--prune"])).stderr).toMatch(/--keep must be/);
+
+    // A run a live process still uses (an evolution replays its snapshot) survives --keep 0; once
+    // that process is gone, its mark no longer protects it.
+    writeFileSync(path.join(home, "runs", b, `.in-use-${process.pid}`), "");
+    const busy = await moss(["--home", home, "runs", "--prune", "--keep", "0"]);
+    expect(busy.stdout).toMatch(/removed 0 run\(s\), kept 1/);
+    expect(snapshotExists(kept.snapshot)).toBe(true);
+    rmSync(path.join(home, "runs", b, `.in-use-${process.pid}`));
+    const gone = execFileSync(process.execPath, ["-e", "console.log(process.pid)"], {
+      encoding: "utf8",
+    }).trim();
+    writeFileSync(path.join(home, "runs", b, `.in-use-${gone}`), "");
+    const idle = await moss(["--home", home, "runs", "--prune", "--keep", "0"]);
+    expect(idle.stdout).toMatch(/removed 1 run\(s\), kept 0/);
+    expect(snapshotExists(kept.snapshot)).toBe(false);
   }, 60_000);
 });

@@ -1,6 +1,6 @@
 import type { ContentBlock, Message, ModelRequest, ModelTurn } from "../contract/index.ts";
 import { malformedReplyTurn, providerErrorTurn } from "./model-failure.ts";
-import type { Provider } from "./provider.ts";
+import { type Provider, tokenCount } from "./provider.ts";
 import { observedFetch, type RetryNotice } from "./retry-observer.ts";
 
 export interface AnthropicOptions {
@@ -108,10 +108,10 @@ export function fromAnthropicMessage(message: AnthropicMessage): ModelTurn {
     content,
     stopReason: stop === "end_turn" || stop === "tool_use" || stop === "max_tokens" ? stop : "other",
     usage: {
-      inputTokens: message.usage.input_tokens ?? 0,
-      outputTokens: message.usage.output_tokens ?? 0,
-      cacheReadTokens: message.usage.cache_read_input_tokens ?? 0,
-      cacheWriteTokens: message.usage.cache_creation_input_tokens ?? 0,
+      inputTokens: tokenCount(message.usage.input_tokens, "input_tokens"),
+      outputTokens: tokenCount(message.usage.output_tokens, "output_tokens"),
+      cacheReadTokens: tokenCount(message.usage.cache_read_input_tokens, "cache_read_input_tokens"),
+      cacheWriteTokens: tokenCount(message.usage.cache_creation_input_tokens, "cache_creation_input_tokens"),
     },
   };
 }

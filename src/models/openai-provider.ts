@@ -1,6 +1,6 @@
 import type { ContentBlock, Message, ModelRequest, ModelTurn } from "../contract/index.ts";
 import { malformedReplyTurn, providerErrorTurn } from "./model-failure.ts";
-import { errorTurn, type Provider } from "./provider.ts";
+import { errorTurn, type Provider, tokenCount } from "./provider.ts";
 import { observedFetch, type RetryNotice } from "./retry-observer.ts";
 
 export interface OpenAIOptions {
@@ -142,7 +142,9 @@ export function fromOpenAIResponse(response: OpenAIResponse): ModelTurn {
       input: parseArguments(call.function.arguments),
     });
   }
-  const cached = response.usage?.prompt_tokens_details?.cached_tokens ?? 0;
+  const cached = tokenCount(response.usage?.prompt_tokens_details?.cached_tokens, "cached_tokens");
+  const prompt = tokenCount(response.usage?.prompt_tokens, "prompt_tokens");
+  const completion = tokenCount(response.usage?.completion_tokens, "completion_tokens");
   const finish = choice.finish_reason;
   return {
     content,
@@ -155,8 +157,8 @@ export function fromOpenAIResponse(response: OpenAIResponse): ModelTurn {
             ? "end_turn"
             : "other",
     usage: {
-      inputTokens: Math.max(0, (response.usage?.prompt_tokens ?? 0) - cached),
-      outputTokens: response.usage?.completion_tokens ?? 0,
+      inputTokens: Math.max(0, prompt - cached),
+      outputTokens: completion,
       cacheReadTokens: cached,
       cacheWriteTokens: 0,
     },

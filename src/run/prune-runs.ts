@@ -1,4 +1,4 @@
-import { existsSync, rmSync, statSync } from "node:fs";
+import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { withHomeLock } from "../log/home-lock.ts";
 import { folderBytes, gcStore, storeDir } from "../workspace/snapshot-store.ts";
@@ -29,7 +29,9 @@ export async function pruneRuns(home: string, policy: PrunePolicy, now = Date.no
   return withHomeLock(home, async () => {
     const dir = runsDir(home);
     const before = folderBytes(dir);
-    const { records, incomplete } = listRunRecords(home);
+    const { records, incomplete, broken } = listRunRecords(home);
+    // A run a live moss process still works with (an evolution replays its snapshot) is kept.
+    const inUse = (id: string) => leaseHolders(path.join(dir, id)).length > 0;
     const regression = new Map<string, string>();
     for (const r of records) if (r.passed) regression.set(`${r.task}\u0000${r.workspace}`, r.runId);
     const protectedIds = new Set(regression.values());
@@ -39,18 +41,54 @@ export async function pruneRuns(home: string, policy: PrunePolicy, now = Date.no
     newestFirst.forEach((r, i) => {
       const tooOld = policy.olderThanMs !== undefined && now - Date.parse(r.startedAt) > policy.olderThanMs;
       const beyondKeep = policy.keep !== undefined && i >= policy.keep;
-      if ((tooOld || beyondKeep) && !protectedIds.has(r.runId)) removed.push(r.runId);
+      if ((tooOld || beyondKeep) && !protectedIds.has(r.runId) && !inUse(r.runId)) removed.push(r.runId);
       else keep.add(r.runId);
     });
+    // An unreadable record is left for the user to look at, with its snapshot.
+    for (const file of broken) keep.add(path.basename(path.dirname(file)));
     for (const r of incomplete) {
       const folder = path.join(dir, r.runId);
-      if (existsSync(folder) && now - statSync(folder).mtimeMs > INCOMPLETE_AFTER_MS) removed.push(r.runId);
+      if (existsSync(folder) && now - statSync(folder).mtimeMs > INCOMPLETE_AFTER_MS && !inUse(r.runId))
+        removed.push(r.runId);
       else keep.add(r.runId);
     }
     for (const id of removed) rmSync(path.join(dir, id), { recursive: true, force: true });
     gcStore(storeDir(home), keep);
     return { removed: removed.sort(), kept: keep.size, freedBytes: Math.max(0, before - folderBytes(dir)) };
   });
+}
+
+/**
+ * Marks a run folder as in use by this process until it exits: `moss runs --prune` (or another
+ * run's auto-prune) then keeps the run and its snapshot. The mark is a file named after the pid;
+ * one left by a process that has gone is ignored.
+ */
+export function leaseRun(runDir: string): void {
+  writeFileSync(path.join(runDir, `.in-use-${process.pid}`), "");
+}
+
+/** The live pids holding a lease on the run folder. */
+function leaseHolders(runDir: string): number[] {
+  let names: string[];
+  try {
+    names = readdirSync(runDir);
+  } catch {
+    return [];
+  }
+  return names
+    .map((n) => /^\.in-use-(\d+)$/.exec(n)?.[1])
+    .filter((pid): pid is string => pid !== undefined)
+    .map(Number)
+    .filter(alive);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 /** "30d", "12h", "2w", "90m", or a bare number of days, in milliseconds. */

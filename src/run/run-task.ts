@@ -13,6 +13,7 @@ import { applyChanges } from "../workspace/apply-changes.ts";
 import { type SnapshotRef, takeSnapshot } from "../workspace/snapshot.ts";
 import { pinTree } from "../workspace/snapshot-store.ts";
 import { type AttemptResult, runAttempt } from "./attempt.ts";
+import { leaseRun } from "./prune-runs.ts";
 import { newRunId, type RunRecord, runsDir, saveRunRecord } from "./run-record.ts";
 
 export interface RunTaskInput {
@@ -52,6 +53,8 @@ export async function runTask(input: RunTaskInput): Promise<RunTaskOutput> {
   const runId = newRunId();
   const runDir = path.join(runsDir(input.home), runId);
   mkdirSync(runDir, { recursive: true });
+  // Kept by prune while this process lives: an evolution on this run replays its snapshot.
+  leaseRun(runDir);
   const t0 = Date.now();
   let snapshot: SnapshotRef;
   try {

@@ -155,22 +155,26 @@ export function hiddenFileMb(pids: number[], tmpMb: number): { memoryMb: number;
   return { memoryMb: memory / 1024 / 1024, diskMb: disk / 1024 / 1024 };
 }
 
-/** Total apparent size of the files under `dir` (symlinks not followed), stopping past `stopAt`. */
+/**
+ * Total apparent size of the files under `dir` (symlinks not followed), stopping past `stopAt`.
+ * Names are read as bytes: a file whose name is not UTF-8 counts like any other.
+ */
 export function treeBytes(dir: string, stopAt = Number.POSITIVE_INFINITY): number {
   let total = 0;
-  const stack = [dir];
+  const stack = [Buffer.from(dir)];
   while (stack.length && total <= stopAt) {
     const d = stack.pop()!;
-    let names: string[];
+    let names: Buffer[];
     try {
-      names = readdirSync(d);
+      names = readdirSync(d, { encoding: "buffer" });
     } catch {
       continue;
     }
     for (const name of names) {
+      const p = Buffer.concat([d, SLASH, name]);
       try {
-        const st = lstatSync(path.join(d, name));
-        if (st.isDirectory()) stack.push(path.join(d, name));
+        const st = lstatSync(p);
+        if (st.isDirectory()) stack.push(p);
         else total += st.size;
       } catch {
         // Removed while we looked.
@@ -179,6 +183,8 @@ export function treeBytes(dir: string, stopAt = Number.POSITIVE_INFINITY): numbe
   }
   return total;
 }
+
+const SLASH = Buffer.from("/");
 
 export interface WatchLimits {
   maxRssMb: number;

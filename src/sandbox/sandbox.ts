@@ -224,13 +224,16 @@ function ancestors(paths: string[]): string[] {
  */
 export function makeWritableForSandbox(dir: string, uid: number): void {
   if (process.getuid?.() !== 0) return;
-  const walk = (p: string) => {
+  // Names as bytes: one that is not UTF-8 (the agent may make such a file) is handed over too.
+  const walk = (p: Buffer) => {
     const st = lstatSync(p);
     if (st.isSymbolicLink()) lchownSync(p, uid, uid);
     else chownSync(p, uid, uid);
-    if (st.isDirectory()) for (const name of readdirSync(p)) walk(path.join(p, name));
+    if (st.isDirectory())
+      for (const name of readdirSync(p, { encoding: "buffer" }))
+        walk(Buffer.concat([p, Buffer.from("/"), name]));
   };
-  walk(dir);
+  walk(Buffer.from(dir));
 }
 
 /** Lets the sandbox user read `dir` (a folder made by mkdtemp is private to its owner). */

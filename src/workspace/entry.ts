@@ -1,4 +1,5 @@
 import { closeSync, constants, fstatSync, lstatSync, openSync, readlinkSync, readSync } from "node:fs";
+import path from "node:path";
 
 /**
  * What is at a path, seen with lstat only: a file is never opened to learn its kind, so a FIFO,
@@ -29,6 +30,25 @@ export function entryAt(file: string): Entry | null {
         ? "a device"
         : "a special file";
   return { kind: "special", what };
+}
+
+/**
+ * The entry at `rel` inside `dir`, or null when nothing is there or a folder on the way is a
+ * symlink (or not a folder): a path in a scratch copy is never read through a link the agent
+ * made, which could point anywhere on the host.
+ */
+export function entryWithin(dir: string, rel: string): Entry | null {
+  const parts = rel.split("/");
+  let p = dir;
+  for (const part of parts.slice(0, -1)) {
+    p = path.join(p, part);
+    try {
+      if (!lstatSync(p).isDirectory()) return null;
+    } catch {
+      return null;
+    }
+  }
+  return entryAt(path.join(dir, rel));
 }
 
 /** Opens a regular file for reading without following a symlink; throws for anything else. */

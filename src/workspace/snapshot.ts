@@ -3,7 +3,8 @@ import path from "node:path";
 import { z } from "zod";
 import { UsageError } from "../errors.ts";
 import { makeTempDir } from "../git/temp-dirs.ts";
-import { listWorkspaceFiles } from "./file-list.ts";
+import { entryWithin } from "./entry.ts";
+import { listWorkspaceFiles, listWorkspaceFilesChecked } from "./file-list.ts";
 import {
   changedPaths,
   checkoutTree,
@@ -75,7 +76,13 @@ export function diffAgainstSnapshot(
   if (typeof ref === "string") return { diff: diffTrees(ref, dir), before: ref, dispose: () => {} };
   const before = makeTempDir("scratch");
   try {
-    const paths = changedPaths(ref.store, ref.tree, dir, listWorkspaceFiles(dir), before);
+    const paths = changedPaths(
+      ref.store,
+      ref.tree,
+      dir,
+      scratchFiles(dir, treeFiles(ref.store, ref.tree)),
+      before,
+    );
     return {
       diff: diffTrees(before, dir, paths),
       before,
@@ -85,6 +92,20 @@ export function diffAgainstSnapshot(
     rmSync(before, { recursive: true, force: true });
     throw err;
   }
+}
+
+/**
+ * The files of a scratch copy to compare with its snapshot: those its own ignore rules list, and
+ * every snapshot file still there (reached without a symlink), even if the agent's .gitignore now
+ * hides it: a file is deleted only when it is gone, never because it became ignored.
+ */
+function scratchFiles(dir: string, snapshotFiles: string[]): string[] {
+  const listed = new Set(listWorkspaceFiles(dir));
+  for (const rel of snapshotFiles) {
+    const kind = entryWithin(dir, rel)?.kind;
+    if (kind === "file" || kind === "link") listed.add(rel);
+  }
+  return [...listed].sort();
 }
 
 /**
@@ -102,7 +123,12 @@ export function snapshotWorkspace(
 }
 
 function listWithinCap(workspace: string, maxBytes: number) {
-  const files = listWorkspaceFiles(workspace);
+  const { files, badNames } = listWorkspaceFilesChecked(workspace);
+  if (badNames.length) {
+    throw new UsageError(
+      `workspace ${workspace} holds ${badNames.length} file name(s) that are not valid UTF-8, which moss cannot store or apply back unchanged: ${badNames.slice(0, 3).join(", ")}${badNames.length > 3 ? ", ..." : ""}. Rename them, or add them to .gitignore.`,
+    );
+  }
   let bytes = 0;
   const stats = files.map((rel) => {
     const st = lstatSync(path.join(workspace, rel));

@@ -1,6 +1,6 @@
 import path from "node:path";
 import { createTwoFilesPatch } from "diff";
-import { type Entry, entryAt, readHead, sameEntry } from "./entry.ts";
+import { type Entry, entryWithin, readHead, sameEntry } from "./entry.ts";
 import { listWorkspaceFiles } from "./file-list.ts";
 
 export interface FileChange {
@@ -37,19 +37,22 @@ export const DIFF_BOUNDS = {
  */
 export function diffTrees(before: string, after: string, only?: string[], bounds = DIFF_BOUNDS): TreeDiff {
   const present = (dir: string) => (p: string) => {
-    const kind = entryAt(path.join(dir, p))?.kind;
+    const kind = entryWithin(dir, p)?.kind;
     return kind === "file" || kind === "link";
   };
   const a = new Set(only ? only.filter(present(before)) : listWorkspaceFiles(before));
-  const b = new Set(only ? only.filter(present(after)) : listWorkspaceFiles(after));
+  // A file of `before` still in `after` is there, even when the agent's .gitignore now hides it.
+  const b = new Set(
+    only ? only.filter(present(after)) : [...listWorkspaceFiles(after), ...[...a].filter(present(after))],
+  );
   const changes: FileChange[] = [];
   const patches: string[] = [];
   const started = Date.now();
   let patchBytes = 0;
   for (const rel of [...new Set([...a, ...b])].sort()) {
-    const left = a.has(rel) ? entryAt(path.join(before, rel)) : null;
+    const left = a.has(rel) ? entryWithin(before, rel) : null;
     // git does not list FIFOs or sockets: one that replaced a listed file must still be seen.
-    const found = entryAt(path.join(after, rel));
+    const found = entryWithin(after, rel);
     const right = b.has(rel) || found?.kind === "special" ? found : null;
     if (left !== null && right !== null && sameEntry(path.join(before, rel), path.join(after, rel))) continue;
     const kind = left === null ? "added" : right === null ? "deleted" : "modified";

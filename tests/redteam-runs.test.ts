@@ -1,0 +1,115 @@
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { makeHome } from "./helpers/homes.ts";
+import { commandReplies, hostileRun } from "./helpers/hostile-runs.ts";
+import { describeSandboxed } from "./helpers/sandbox-gate.ts";
+import { makeWorkspace } from "./helpers/workspaces.ts";
+
+// What a second red team (given only the threat, attacking the real binary) broke in real-project
+// runs, each now a test through the binary: a hostile agent, workspace or model against the
+// harness's own reads of the scratch copy and the user's workspace.
+
+const table: Array<[string, string]> = [];
+afterAll(() => console.table(table.map(([attack, outcome]) => ({ attack, outcome }))));
+
+let home = "";
+let secretDir = "";
+const SECRET = `ROOTONLY-SECRET-${process.pid}`;
+beforeAll(async () => {
+  home = await makeHome();
+  // A host folder the sandbox does not show, holding a file only its owner may read.
+  secretDir = mkdtempSync(path.join(os.tmpdir(), "moss-host-secret-"));
+  writeFileSync(path.join(secretDir, "secret.txt"), `${SECRET}\n`);
+  chmodSync(path.join(secretDir, "secret.txt"), 0o600);
+  mkdirSync(path.join(secretDir, "node_modules"));
+});
+
+describeSandboxed("red team 2: real-project runs", () => {
+  it("the diff never reads through a folder the agent replaced by a symlink to a host folder", async () => {
+    const run = await hostileRun({
+      home,
+      files: { "d/secret.txt": "placeholder\n", "README.md": "hi\n" },
+      check: "true",
+      replies: commandReplies(`rm -rf d && ln -s ${secretDir} d && echo linked`),
+    });
+    const everything = JSON.stringify([run.out, run.record, run.requests]);
+    expect(everything).not.toContain(SECRET);
+    // The folder became a link: shown as such, never applied (it points outside the workspace).
+    expect(run.out?.diff).toMatch(/symlink -> /);
+    expect(existsSync(path.join(run.ws, "d", "secret.txt"))).toBe(true);
+    table.push(["agent swaps a folder for a link to a root-only host folder", "not read; link refused"]);
+  }, 120_000);
+
+  it("a workspace.shareIgnored folder that is a symlink out of the workspace is not mounted", async () => {
+    const ws = makeWorkspace({ ".gitignore": "build\n", "a.txt": "x\n" });
+    const { symlinkSync } = await import("node:fs");
+    const readable = mkdtempSync(path.join(os.tmpdir(), "moss-outside-"));
+    writeFileSync(path.join(readable, "key.txt"), "WORLD-READABLE-KEY\n");
+    symlinkSync(readable, path.join(ws, "build"));
+    const run = await hostileRun({
+      home,
+      ws,
+      check: "true",
+      config: { workspace: { shareIgnored: ["build"] } },
+      replies: commandReplies("cat build/key.txt; cat build/key.txt > leaked.txt; ls build"),
+    });
+    expect(JSON.stringify([run.out, run.requests])).not.toContain("WORLD-READABLE-KEY");
+    expect(existsSync(path.join(ws, "leaked.txt")) ? "leaked.txt applied" : "no leak").not.toMatch(/KEY/);
+    table.push(["shareIgnored entry is a symlink to a folder outside", "not shared"]);
+  }, 120_000);
+
+  it("a workspace file name that is not UTF-8 is refused with its name; one the agent makes is never applied", async () => {
+    const ws = makeWorkspace({ "ok.txt": "ok\n" });
+    writeFileSync(Buffer.from(`${ws}/caf\xe9.txt`, "latin1"), "latin1\n");
+    const refused = await hostileRun({ home, ws, check: "true" });
+    expect(refused.r.code).toBe(2);
+    expect(refused.r.stderr).toMatch(
+      /not valid UTF-8.*caf\\xe9\.txt.*Rename them, or add them to \.gitignore/,
+    );
+
+    const run = await hostileRun({
+      home,
+      check: "true",
+      replies: commandReplies("printf x > \"$(printf 'bad\\xff')\"; echo made > good.txt"),
+    });
+    expect(run.r.code, run.r.stderr).toBe(0);
+    expect(run.out).toMatchObject({ passed: true, applied: true });
+    expect(readdirSync(run.ws).sort()).toEqual(["README.md", "good.txt"]);
+    table.push(["non-UTF-8 names: in the workspace / made by the agent", "exit 2 naming it / left out"]);
+  }, 120_000);
+
+  it("the disk watchdog counts files whose names are not UTF-8", async () => {
+    const { treeBytes } = await import("../src/sandbox/resource-watch.ts");
+    const dir = mkdtempSync(path.join(os.tmpdir(), "moss-names-"));
+    writeFileSync(
+      Buffer.concat([Buffer.from(`${dir}/big-`), Buffer.from([0xff, 0xfe])]),
+      Buffer.alloc(100_000),
+    );
+    writeFileSync(path.join(dir, "small.txt"), "12345");
+    expect(treeBytes(dir)).toBe(100_005);
+  });
+
+  it("a reply with a negative or fractional token count is the service's failure; the record stays readable", async () => {
+    const { anthropicMessage } = await import("./helpers/fake-model-server.ts");
+    const run = await hostileRun({
+      home,
+      check: "true",
+      replies: [
+        {
+          body: anthropicMessage([{ type: "text", text: "done" }], {
+            input_tokens: -1e8,
+            output_tokens: 1.5,
+          }),
+        },
+      ],
+    });
+    expect(run.out).toMatchObject({ exitReason: "model_error", costUsd: 0 });
+    expect(String(run.out?.detail)).toMatch(/not a token count/);
+    const { moss } = await import("./helpers/moss-cli.ts");
+    const runs = await moss(["--home", home, "runs", "--json"]);
+    expect(runs.stderr).not.toMatch(/unreadable/);
+    table.push(["model reply with usage.input_tokens -1e8", "model_error; cost 0; record readable"]);
+  }, 120_000);
+});
