@@ -32,6 +32,10 @@ describe("model failures are classified the same way for both providers", () => 
     [429, "rate_limited", true],
     [529, "overloaded", true],
     [503, "server_error", true],
+    // A gateway's "out of credits", a transient conflict the SDK retries, a retired model: the service's.
+    [402, "auth", true],
+    [409, "server_error", true],
+    [410, "model_not_found", true],
     [400, "bad_request", false],
   ];
   for (const flavor of ["anthropic", "openai"] as const) {
@@ -65,6 +69,7 @@ describe("model failures are classified the same way for both providers", () => 
         { garbage: "<html>502 Bad Gateway</html>" },
         { body: { ok: true } },
         { cut: true },
+        { body: { content: "Service Unavailable", stop_reason: "end_turn", usage: {} } },
         {
           body:
             flavor === "anthropic"
@@ -95,6 +100,7 @@ describe("model failures are classified the same way for both providers", () => 
         [/not valid JSON|not an API reply/, "server_error"],
         [/not an API reply/, "server_error"],
         [/terminated|other side closed|socket|ECONNRESET/i, "connection"],
+        [/not a Messages API reply|not a chat completion/, "server_error"],
         [/not an API reply.*not a token count/, "server_error"],
       ];
       for (const [why, kind] of cases) {

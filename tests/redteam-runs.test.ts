@@ -100,6 +100,27 @@ describeSandboxed("red team 2: real-project runs", () => {
     table.push(["agent writes into a node_modules the project does not ignore", "refused (exit 3)"]);
   }, 120_000);
 
+  it("a 3,000-level folder tree made by the agent is scored and cleaned up, not a crash", async () => {
+    const deep =
+      "node -e \"const fs=require('fs');for(let i=0;i<3000;i++){fs.mkdirSync('d');process.chdir('d')}fs.writeFileSync('f','deep')\"; echo made";
+    const pidFile = path.join(mkdtempSync(path.join(os.tmpdir(), "moss-pid-")), "pid");
+    // `before` runs in the shell that then execs moss: $$ is moss's pid, which names its temp folders.
+    const run = await hostileRun({
+      home,
+      check: "true",
+      replies: commandReplies(deep),
+      before: `echo $$ > ${pidFile}`,
+    });
+    expect(run.r.stderr).not.toMatch(/ENAMETOOLONG|Maximum call stack/);
+    expect(run.out).toMatchObject({ passed: true });
+    expect(run.record).toMatchObject({ exitReason: "completed" });
+    const { readFileSync } = await import("node:fs");
+    const pid = readFileSync(pidFile, "utf8").trim();
+    expect(readdirSync(os.tmpdir()).filter((n) => n.startsWith(`moss-scratch-${pid}-`))).toEqual([]);
+    expect(existsSync(path.join(run.ws, "d"))).toBe(false);
+    table.push(["agent makes a 3,000-level folder tree", "scored, recorded, scratch removed"]);
+  }, 180_000);
+
   it("the disk watchdog counts files whose names are not UTF-8", async () => {
     const { treeBytes } = await import("../src/sandbox/resource-watch.ts");
     const dir = mkdtempSync(path.join(os.tmpdir(), "moss-names-"));

@@ -180,7 +180,7 @@ export function registerEvolve(program: Command): void {
         process.stdout.write(`${JSON.stringify({ ...state, figures })}\n`);
       } else {
         const pct = (t: { passes: number; n: number } | null) =>
-          t && t.n ? `${t.passes}/${t.n} (${((t.passes / t.n) * 100).toFixed(0)}%)` : "–";
+          t?.n ? `${t.passes}/${t.n} (${((t.passes / t.n) * 100).toFixed(0)}%)` : "–";
         console.log(chalk.bold(`\ncampaign ${state.campaignId}: ${state.status}: ${state.stopReason}`));
         console.log(
           chalk.dim(

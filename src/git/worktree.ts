@@ -1,7 +1,7 @@
-import { existsSync, realpathSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, realpathSync, symlinkSync } from "node:fs";
 import path from "node:path";
 import { git } from "./repo.ts";
-import { makeTempDir, pidAlive } from "./temp-dirs.ts";
+import { makeTempDir, pidAlive, removeTree } from "./temp-dirs.ts";
 
 export interface Worktree {
   dir: string;
@@ -29,7 +29,7 @@ export async function createWorktree(
       await git(home)
         .raw(["worktree", "remove", "--force", dir])
         .catch(async () => {
-          rmSync(dir, { recursive: true, force: true });
+          removeTree(dir);
           await git(home)
             .raw(["worktree", "prune"])
             .catch(() => {});
@@ -64,12 +64,12 @@ function addWorktree(home: string, args: string[]): Promise<string> {
   const run = async () => {
     for (let attempt = 1; ; attempt++) {
       const dir = makeTempDir("wt");
-      rmSync(dir, { recursive: true, force: true });
+      removeTree(dir);
       try {
         await git(home).raw(["worktree", "add", "--detach", "--quiet", dir, ...args]);
         return dir;
       } catch (err) {
-        rmSync(dir, { recursive: true, force: true });
+        removeTree(dir);
         if (attempt >= 5 || !/worktrees|lock/i.test((err as Error).message)) throw err;
         await new Promise((r) => setTimeout(r, 50 + Math.random() * 200));
       }
@@ -91,7 +91,7 @@ export async function cleanStaleWorktrees(home: string): Promise<number> {
     if (m && !pidAlive(Number(m[1]))) {
       await git(home)
         .raw(["worktree", "remove", "--force", dir])
-        .catch(() => rmSync(dir, { recursive: true, force: true }));
+        .catch(() => removeTree(dir));
       removed++;
     }
   }

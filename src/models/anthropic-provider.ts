@@ -95,6 +95,15 @@ interface AnthropicMessage {
 }
 
 export function fromAnthropicMessage(message: AnthropicMessage): ModelTurn {
+  // What is not a Messages API reply is the service's failure, never an empty turn of the agent's.
+  const m = message as Partial<AnthropicMessage> & { type?: unknown; role?: unknown };
+  if (
+    m.type !== "message" ||
+    m.role !== "assistant" ||
+    !Array.isArray(m.content) ||
+    typeof m.usage !== "object"
+  )
+    throw new Error(`not a Messages API reply: ${JSON.stringify(message).slice(0, 120)}`);
   const content: ContentBlock[] = [];
   for (const block of message.content) {
     if (block.type === "text" && typeof block.text === "string")

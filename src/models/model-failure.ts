@@ -49,26 +49,26 @@ export function classifyProviderError(err: unknown): ModelFailure {
   if (name === "APIConnectionError") return { kind: "connection" };
   if (typeof e?.status === "number") {
     const status = e.status;
-    const kind: ModelFailureKind =
-      status === 401 || status === 403
-        ? "auth"
-        : status === 404
-          ? "model_not_found"
-          : status === 429
-            ? "rate_limited"
-            : status === 529
-              ? "overloaded"
-              : status === 408
-                ? "timeout"
-                : status >= 500
-                  ? "server_error"
-                  : status === 400 || status === 413 || status === 422
-                    ? "bad_request"
-                    : "other";
-    return { kind, status };
+    return { kind: statusKind(status), status };
   }
   if (CUT.test(causeChain(err))) return { kind: "connection" };
   return { kind: "other" };
+}
+
+/**
+ * What an HTTP error status says. Only 400, 413 and 422 are the request's fault (what the agent
+ * sent); every other status is the service's or the account's (402 no credit, 409 conflict, 410
+ * gone, 418, ...), so it is never blamed on the agent. A status under 400 that arrives as an error
+ * is the service misbehaving too.
+ */
+function statusKind(status: number): ModelFailureKind {
+  if (status === 400 || status === 413 || status === 422) return "bad_request";
+  if (status === 401 || status === 402 || status === 403) return "auth";
+  if (status === 404 || status === 410) return "model_not_found";
+  if (status === 429) return "rate_limited";
+  if (status === 529) return "overloaded";
+  if (status === 408) return "timeout";
+  return "server_error";
 }
 
 /**

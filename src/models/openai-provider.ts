@@ -1,6 +1,6 @@
 import type { ContentBlock, Message, ModelRequest, ModelTurn } from "../contract/index.ts";
 import { malformedReplyTurn, providerErrorTurn } from "./model-failure.ts";
-import { errorTurn, type Provider, tokenCount } from "./provider.ts";
+import { type Provider, tokenCount } from "./provider.ts";
 import { observedFetch, type RetryNotice } from "./retry-observer.ts";
 
 export interface OpenAIOptions {
@@ -130,8 +130,13 @@ interface OpenAIResponse {
 }
 
 export function fromOpenAIResponse(response: OpenAIResponse): ModelTurn {
+  // What is not a chat completion is the service's failure, never an empty turn of the agent's.
+  if (!Array.isArray(response?.choices))
+    throw new Error(`not a chat completion: ${JSON.stringify(response).slice(0, 120)}`);
   const choice = response.choices[0];
-  if (!choice) return errorTurn("the endpoint returned no choices");
+  if (!choice) throw new Error("the endpoint returned no choices");
+  if (typeof choice.message !== "object" || choice.message === null)
+    throw new Error(`not a chat completion: ${JSON.stringify(choice).slice(0, 120)}`);
   const content: ContentBlock[] = [];
   if (choice.message.content) content.push({ type: "text", text: choice.message.content });
   for (const call of choice.message.tool_calls ?? []) {

@@ -1,11 +1,11 @@
-import { rmSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { emptyUsage } from "../contract/index.ts";
 import type { TrialResult } from "../eval/eval-store.ts";
 import type { TrialExecutor, TrialSpec } from "../eval/local-trial.ts";
-import { makeTempDir } from "../git/temp-dirs.ts";
+import { makeTempDir, removeTree } from "../git/temp-dirs.ts";
 import { materializeSnapshot, type SnapshotRef } from "../workspace/snapshot.ts";
 import { connectRedis, ensureReachable, QUEUE_NAME, redactUrl, withDeadline } from "./connection.ts";
 import { type PackedTree, packTree } from "./file-tree.ts";
@@ -127,7 +127,7 @@ function packStored(ref: SnapshotRef): PackedTree {
     materializeSnapshot(ref, dir);
     return packTree(dir);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    removeTree(dir);
   }
 }
 

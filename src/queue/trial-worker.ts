@@ -1,10 +1,10 @@
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { type Job, UnrecoverableError, WaitingError, Worker } from "bullmq";
 import type { Config } from "../config/config-schema.ts";
 import { runLocalTrial } from "../eval/local-trial.ts";
-import { makeTempDir } from "../git/temp-dirs.ts";
+import { makeTempDir, removeTree } from "../git/temp-dirs.ts";
 import type { ModelSource } from "../models/model-registry.ts";
 import type { SandboxLimits } from "../sandbox/limits.ts";
 import { createAgentDirs } from "./agent-dirs.ts";
@@ -129,7 +129,7 @@ export async function startTrialWorker(opts: TrialWorkerOptions): Promise<TrialW
       return { result, transcript: text.slice(-MAX_TRANSCRIPT_CHARS), worker: name };
     } finally {
       running.delete(String(job.id));
-      rmSync(scratch, { recursive: true, force: true });
+      removeTree(scratch);
     }
   };
 

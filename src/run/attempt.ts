@@ -1,11 +1,11 @@
-import { appendFileSync, rmSync } from "node:fs";
+import { appendFileSync } from "node:fs";
 import { type AgentRunResult, runAgentProcess } from "../agent-host/agent-process.ts";
 import type { Price } from "../config/config-schema.ts";
 import type { AgentLimits, Usage } from "../contract/index.ts";
 import { type CheckResult, runCheck } from "../evaluate/check-command.ts";
 import { judgeRubric, type Verdict } from "../evaluate/judge.ts";
 import { type Score, scoreAttempt } from "../evaluate/score.ts";
-import { makeTempDir } from "../git/temp-dirs.ts";
+import { makeTempDir, removeTree } from "../git/temp-dirs.ts";
 import { failureLabel } from "../models/model-failure.ts";
 import type { Provider } from "../models/provider.ts";
 import type { SandboxLimits } from "../sandbox/limits.ts";
@@ -214,7 +214,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
       scratch: input.keepScratch ? scratch : null,
       before: input.keepScratch ? changed.before : null,
       release: () => {
-        rmSync(scratch, { recursive: true, force: true });
+        removeTree(scratch);
         changed.dispose();
       },
       timings,
@@ -225,7 +225,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
   } finally {
     input.signal?.removeEventListener("abort", onAbort);
     if (!input.keepScratch) {
-      rmSync(scratch, { recursive: true, force: true });
+      removeTree(scratch);
       disposeBefore();
     }
   }

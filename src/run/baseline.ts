@@ -1,8 +1,7 @@
-import { rmSync } from "node:fs";
 import { type CheckResult, runCheck } from "../evaluate/check-command.ts";
 import { scoreAttempt } from "../evaluate/score.ts";
 import type { TestCounts } from "../evaluate/test-counts.ts";
-import { makeTempDir } from "../git/temp-dirs.ts";
+import { makeTempDir, removeTree } from "../git/temp-dirs.ts";
 import type { SandboxLimits } from "../sandbox/limits.ts";
 import { attachSharedDeps, type SharedDeps } from "../sandbox/shared-deps.ts";
 import { materializeSnapshotAsync, type SnapshotRef } from "../workspace/snapshot.ts";
@@ -49,7 +48,7 @@ export async function runBaseline(opts: {
       ms: check.ms,
     };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    removeTree(dir);
   }
 }
 

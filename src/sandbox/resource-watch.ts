@@ -8,7 +8,6 @@ import {
   statfsSync,
   statSync,
 } from "node:fs";
-import path from "node:path";
 import { SHM_MB } from "./sandbox.ts";
 
 export interface TreeUsage {

@@ -1,5 +1,5 @@
-import { spawnSync } from "node:child_process";
-import { chmodSync, chownSync, lchownSync, lstatSync, readdirSync, realpathSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { chmodSync, realpathSync } from "node:fs";
 import path from "node:path";
 import { sandboxInstallHint } from "./install-hint.ts";
 import { DEFAULT_DISK_MB, DEFAULT_TMP_MB } from "./limits.ts";
@@ -224,16 +224,9 @@ function ancestors(paths: string[]): string[] {
  */
 export function makeWritableForSandbox(dir: string, uid: number): void {
   if (process.getuid?.() !== 0) return;
-  // Names as bytes: one that is not UTF-8 (the agent may make such a file) is handed over too.
-  const walk = (p: Buffer) => {
-    const st = lstatSync(p);
-    if (st.isSymbolicLink()) lchownSync(p, uid, uid);
-    else chownSync(p, uid, uid);
-    if (st.isDirectory())
-      for (const name of readdirSync(p, { encoding: "buffer" }))
-        walk(Buffer.concat([p, Buffer.from("/"), name]));
-  };
-  walk(Buffer.from(dir));
+  // chown -R walks with file descriptors, not whole paths: any depth and any name (an agent may make
+  // a 3,000-level tree or names that are not UTF-8); -h changes links themselves, never their targets.
+  execFileSync("chown", ["-R", "-h", `${uid}:${uid}`, "--", dir], { stdio: ["ignore", "ignore", "pipe"] });
 }
 
 /** Lets the sandbox user read `dir` (a folder made by mkdtemp is private to its owner). */

@@ -197,10 +197,6 @@ export async function checkoutTreeAsync(store: string, tree: string, dir: string
   }
 }
 
-/** The tree's file paths, sorted. */
-/** Files over this size are compared by size first (see changedPaths). */
-const LARGE_FILE_BYTES = 16 * 1024 * 1024;
-
 /** Path -> size of every blob in `tree`. */
 function blobSizes(store: string, tree: string): Map<string, number> {
   const out = new Map<string, number>();
@@ -211,6 +207,7 @@ function blobSizes(store: string, tree: string): Map<string, number> {
   return out;
 }
 
+/** The tree's file paths, sorted. */
 export function treeFiles(store: string, tree: string): string[] {
   return git(store, ["ls-tree", "-r", "-z", "--name-only", tree]).split("\0").filter(Boolean).sort();
 }
@@ -246,14 +243,15 @@ export function changedPaths(
     const gone = treeFiles(store, tree).filter((f) => !wanted.has(f));
     if (gone.length)
       git(store, ["update-index", "-z", "--force-remove", "--stdin"], { ...env, workTree: dir }, z(gone));
-    // A large file whose size differs from its snapshot blob (or that is new) has changed: it is
-    // never read or hashed (an agent's 8 GB sparse file must cost nothing).
+    // A file whose size differs from its snapshot blob (or that is new) has changed: it is never
+    // read or hashed here. Only files of a snapshot size are hashed, so the work is bounded by the
+    // snapshot, never by what the agent wrote (an 8 GB sparse file, or 1,200 of 16 MiB, cost nothing).
     const sizes = blobSizes(store, tree);
-    const large = files.filter((f) => {
-      const size = lstatSync(path.join(dir, f));
-      return size.isFile() && size.size > LARGE_FILE_BYTES && sizes.get(f) !== size.size;
+    const unread = files.filter((f) => {
+      const st = lstatSync(path.join(dir, f));
+      return st.isFile() && sizes.get(f) !== st.size;
     });
-    const skip = new Set(large);
+    const skip = new Set(unread);
     git(
       store,
       ["update-index", "-z", "--add", "--remove", "--replace", "--stdin"],
@@ -264,7 +262,7 @@ export function changedPaths(
     const changed = git(store, ["diff-tree", "-r", "-z", "--no-renames", "--name-only", tree, after], env)
       .split("\0")
       .filter(Boolean)
-      .concat(large);
+      .concat(unread);
     const existed = new Set(treeFiles(store, tree));
     const old = changed.filter((p) => existed.has(p));
     if (old.length) {
