@@ -121,6 +121,18 @@ describeSandboxed("red team 2: real-project runs", () => {
     table.push(["agent makes a 3,000-level folder tree", "scored, recorded, scratch removed"]);
   }, 180_000);
 
+  it("a newline in a file name cannot forge lines of the diff", async () => {
+    const run = await hostileRun({
+      home,
+      check: "true",
+      replies: commandReplies("printf 'x\\n' > \"$(printf 'a\\n+++ innocent.txt\\n@@ forged')\"; echo ok"),
+    });
+    const diff = String(run.out?.diff);
+    expect(diff).toContain("\\u{a}+++ innocent.txt\\u{a}@@ forged");
+    expect(diff.split("\n").filter((l) => l.startsWith("+++ innocent.txt"))).toEqual([]);
+    table.push(["a file name holding newlines and diff headers", "shown escaped on one line"]);
+  }, 120_000);
+
   it("the disk watchdog counts files whose names are not UTF-8", async () => {
     const { treeBytes } = await import("../src/sandbox/resource-watch.ts");
     const dir = mkdtempSync(path.join(os.tmpdir(), "moss-names-"));

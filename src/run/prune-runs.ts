@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { pidAlive } from "../git/temp-dirs.ts";
 import { withHomeLock } from "../log/home-lock.ts";
 import { folderBytes, gcStore, storeDir } from "../workspace/snapshot-store.ts";
 import { listRunRecords, runsDir } from "./run-record.ts";
@@ -64,7 +65,11 @@ export async function pruneRuns(home: string, policy: PrunePolicy, now = Date.no
  * one left by a process that has gone is ignored.
  */
 export function leaseRun(runDir: string): void {
-  writeFileSync(path.join(runDir, `.in-use-${process.pid}`), "");
+  try {
+    writeFileSync(path.join(runDir, `.in-use-${process.pid}`), "");
+  } catch {
+    // The run folder is gone: nothing left to keep.
+  }
 }
 
 /** The live pids holding a lease on the run folder. */
@@ -79,16 +84,7 @@ function leaseHolders(runDir: string): number[] {
     .map((n) => /^\.in-use-(\d+)$/.exec(n)?.[1])
     .filter((pid): pid is string => pid !== undefined)
     .map(Number)
-    .filter(alive);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
+    .filter(pidAlive);
 }
 
 /** "30d", "12h", "2w", "90m", or a bare number of days, in milliseconds. */

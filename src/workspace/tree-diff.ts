@@ -1,5 +1,6 @@
 import path from "node:path";
 import { createTwoFilesPatch } from "diff";
+import { showName } from "./apply-names.ts";
 import { type Entry, entryWithin, readHead, sameEntry } from "./entry.ts";
 import { listWorkspaceFiles } from "./file-list.ts";
 
@@ -59,7 +60,7 @@ export function diffTrees(before: string, after: string, only?: string[], bounds
     changes.push({ path: rel, kind });
     const text =
       patchBytes > bounds.patchBytes
-        ? `diff --git a/${rel} b/${rel}\n(not shown: the diff is over ${bounds.patchBytes} bytes)\n`
+        ? `diff --git a/${showName(rel)} b/${showName(rel)}\n(not shown: the diff is over ${bounds.patchBytes} bytes)\n`
         : unified(rel, [path.join(before, rel), left], [path.join(after, rel), right], {
             ...bounds,
             wholeRewrite: Date.now() - started > bounds.totalMs,
@@ -73,11 +74,13 @@ export function diffTrees(before: string, after: string, only?: string[], bounds
 type Side = [file: string, entry: Entry | null];
 
 function unified(
-  rel: string,
+  name: string,
   [leftFile, left]: Side,
   [rightFile, right]: Side,
   bounds: typeof DIFF_BOUNDS & { wholeRewrite: boolean },
 ): string {
+  // A name is shown with control characters escaped: a newline in it must not forge diff lines.
+  const rel = showName(name);
   const from = left === null ? "/dev/null" : `a/${rel}`;
   const to = right === null ? "/dev/null" : `b/${rel}`;
   const head = `diff --git a/${rel} b/${rel}\n${modeLines(left, right)}`;

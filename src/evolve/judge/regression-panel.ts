@@ -1,5 +1,7 @@
 import { createHash } from "node:crypto";
-import { listRunRecords, type RunRecord } from "../../run/run-record.ts";
+import path from "node:path";
+import { leaseRun } from "../../run/prune-runs.ts";
+import { listRunRecords, type RunRecord, runsDir } from "../../run/run-record.ts";
 import { snapshotExists } from "../../workspace/snapshot.ts";
 
 export interface PanelTask {
@@ -24,10 +26,15 @@ export function regressionPanel(
   const latest = new Map<string, RunRecord>();
   for (const r of listRunRecords(home).records) latest.set(taskKey(r), r);
   if (exclude) latest.delete(taskKey(exclude));
-  return [...latest.values()]
+  const chosen = [...latest.values()]
     .filter((r) => r.passed && snapshotExists(r.snapshot))
     .sort((a, b) => b.startedAt.localeCompare(a.startedAt) || b.runId.localeCompare(a.runId))
-    .slice(0, limit)
+    .slice(0, limit);
+  // Leased for this process, so a prune meanwhile (a newer passing run of the task makes this one
+  // prunable) keeps them; checked again after the lease, for a prune that was already under way.
+  for (const run of chosen) leaseRun(path.join(runsDir(home), run.runId));
+  return chosen
+    .filter((run) => snapshotExists(run.snapshot))
     .map((run) => ({ run, sealed: isSealed(run, sealedFraction) }));
 }
 
