@@ -73,6 +73,15 @@ describe("model failures are classified the same way for both providers", () => 
         {
           body:
             flavor === "anthropic"
+              ? {
+                  ...anthropicMessage([]),
+                  content: [{ type: "tool_use", name: "write_file" }, { type: "text" }],
+                }
+              : { choices: [{ index: 0, finish_reason: "stop", message: null }] },
+        },
+        {
+          body:
+            flavor === "anthropic"
               ? anthropicMessage([{ type: "text", text: "hi" }], {
                   input_tokens: -100000000,
                   output_tokens: 1.5,
@@ -101,6 +110,7 @@ describe("model failures are classified the same way for both providers", () => 
         [/not an API reply/, "server_error"],
         [/terminated|other side closed|socket|ECONNRESET/i, "connection"],
         [/not a Messages API reply|not a chat completion/, "server_error"],
+        [/without an id, a name or an input|not a chat completion/, "server_error"],
         [/not an API reply.*not a token count/, "server_error"],
       ];
       for (const [why, kind] of cases) {

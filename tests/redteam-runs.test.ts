@@ -133,6 +133,61 @@ describeSandboxed("red team 2: real-project runs", () => {
     table.push(["a file name holding newlines and diff headers", "shown escaped on one line"]);
   }, 120_000);
 
+  it("a judge outage never lets an attempt pass on the check alone: model_error, nothing applied", async () => {
+    const { anthropicMessage } = await import("./helpers/fake-model-server.ts");
+    const write = (p: string) => ({
+      body: anthropicMessage([{ type: "tool_use", name: "write_file", input: { path: p, content: "x\n" } }]),
+    });
+    const run = await hostileRun({
+      home,
+      check: "true",
+      args: ["--rubric", "only done.txt may change"],
+      config: { providers: { anthropic: { apiKeyEnv: "ANTHROPIC_API_KEY", maxRetries: 0 } } },
+      // The executor writes two files; every judge request then meets an overloaded service.
+      replies: async (body) => {
+        if ((body.tools as Array<{ name: string }>).some((t) => t.name === "submit_verdict"))
+          return { status: 529 };
+        const turns = (body.messages as Array<{ role: string }>).filter((m) => m.role === "assistant").length;
+        return turns === 0
+          ? write("done.txt")
+          : turns === 1
+            ? write("backdoor.js")
+            : { body: anthropicMessage([{ type: "text", text: "done" }]) };
+      },
+    });
+    expect(run.out).toMatchObject({ passed: false, applied: false, exitReason: "model_error" });
+    expect(run.record).toMatchObject({ modelFailure: { role: "judge", kind: "overloaded" } });
+    expect(existsSync(path.join(run.ws, "backdoor.js"))).toBe(false);
+    table.push(["judge answers 529 to every verdict request", "model_error; nothing applied"]);
+  }, 120_000);
+
+  it("a reply that trickles in past the model timeout ends the run as the service's time-out, promptly", async () => {
+    const run = await hostileRun({
+      home,
+      check: "true",
+      config: {
+        providers: { anthropic: { apiKeyEnv: "ANTHROPIC_API_KEY", maxRetries: 0, timeoutMs: 1000 } },
+      },
+      replies: [{ trickleMs: 500 }],
+    });
+    expect(run.out).toMatchObject({ exitReason: "model_error" });
+    expect(run.record).toMatchObject({ modelFailure: { role: "executor", kind: "timeout" } });
+    table.push(["a 200 whose body trickles in a byte every 500 ms", "time-out after 1 s: model_error"]);
+  }, 120_000);
+
+  it("workspace names git will not store are refused with their names, not silently left out", async () => {
+    const run = await hostileRun({
+      home,
+      check: "true",
+      files: { "git~1/data.txt": "x\n", "plain.txt": "y\n" },
+    });
+    expect(run.r.code).toBe(2);
+    expect(run.r.stderr).toMatch(
+      /names git refuses to store.*git~1\/data\.txt.*Rename them, or add them to \.gitignore/,
+    );
+    table.push(["a workspace file git~1/data.txt", "exit 2 naming it"]);
+  }, 120_000);
+
   it("the disk watchdog counts files whose names are not UTF-8", async () => {
     const { treeBytes } = await import("../src/sandbox/resource-watch.ts");
     const dir = mkdtempSync(path.join(os.tmpdir(), "moss-names-"));

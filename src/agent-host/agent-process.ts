@@ -61,6 +61,8 @@ export interface AgentRunResult extends AgentResult {
 
 const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
 const GRACE_MS = 15_000;
+/** How long a run that has ended waits for a model call in flight before aborting it. */
+const IN_FLIGHT_GRACE_MS = 5_000;
 /** The harness's own node_modules (tsx and the agent's dependencies), mounted read-only. */
 const harnessModules = realpathSync(
   path.join(path.dirname(createRequire(import.meta.url).resolve("tsx")), "..", ".."),
@@ -99,8 +101,11 @@ export function runAgentProcess(opts: AgentRunOptions): Promise<AgentRunResult> 
 
   return new Promise<AgentRunResult>((resolve) => {
     let settled = false;
-    /** Model calls the harness is making for the agent. */
+    /** Model calls the harness is making for the agent, aborted when the run ends (or is aborted). */
     const inFlight = new Set<Promise<void>>();
+    const calling = new AbortController();
+    const stopCalls = () => calling.abort();
+    opts.signal?.addEventListener("abort", stopCalls, { once: true });
     const finish = (result: AgentResult) => {
       if (settled) return;
       settled = true;
@@ -108,18 +113,23 @@ export function runAgentProcess(opts: AgentRunOptions): Promise<AgentRunResult> 
       clearTimeout(wallTimer);
       stopWatch();
       opts.signal?.removeEventListener("abort", onAbort);
+      opts.signal?.removeEventListener("abort", stopCalls);
+      // A call still in flight is waited for a few seconds (its usage counts), then aborted: a
+      // reply trickling in must not hold the run open.
+      const giveUp = setTimeout(() => calling.abort(), IN_FLIGHT_GRACE_MS);
       killTree(child);
       launch.dispose();
       // Calls the harness made still count, whatever ended the run: wait for those in flight, then
       // report the usage of every call made (not the count at the moment the run ended).
-      void Promise.allSettled(inFlight).then(() =>
+      void Promise.allSettled(inFlight).then(() => {
+        clearTimeout(giveUp);
         resolve({
           ...result,
           usage: calls.usage,
           stderrTail: stderr.trim().split("\n").slice(-20).join("\n"),
           ms: Date.now() - started,
-        }),
-      );
+        });
+      });
     };
     const fail = (exitReason: AgentResult["exitReason"], detail: string) =>
       finish({ exitReason, turns: calls.turns, usage: calls.usage, finalText: "", detail });
@@ -168,7 +178,7 @@ export function runAgentProcess(opts: AgentRunOptions): Promise<AgentRunResult> 
 
     const serve = async (id: number, request: ModelRequest) => {
       const t0 = Date.now();
-      const turn = await opts.provider.complete(request, opts.signal);
+      const turn = await opts.provider.complete(request, calling.signal);
       calls.record(turn);
       if (settled) return;
       opts.onExchange?.(request, turn, Date.now() - t0);

@@ -1,6 +1,6 @@
 import type { ContentBlock, Message, ModelRequest, ModelTurn } from "../contract/index.ts";
 import { malformedReplyTurn, providerErrorTurn } from "./model-failure.ts";
-import { type Provider, tokenCount } from "./provider.ts";
+import { callDeadlineMs, type Provider, tokenCount, withDeadline } from "./provider.ts";
 import { observedFetch, type RetryNotice } from "./retry-observer.ts";
 
 export interface AnthropicOptions {
@@ -38,24 +38,27 @@ export function createAnthropicProvider(opts: AnthropicOptions): Provider {
   return {
     name: "anthropic",
     model: opts.model,
-    async complete(request: ModelRequest, signal?: AbortSignal): Promise<ModelTurn> {
-      let response: unknown;
-      try {
-        const sdk = await getClient();
-        response = await sdk.messages.create(
-          toAnthropicParams(opts.model, request),
-          signal ? { signal } : {},
-        );
-      } catch (err) {
-        return providerErrorTurn(err, opts.baseUrl);
-      }
-      try {
-        return fromAnthropicMessage(response as unknown as AnthropicMessage);
-      } catch (err) {
-        return malformedReplyTurn(err, opts.baseUrl);
-      }
+    complete(request: ModelRequest, signal?: AbortSignal): Promise<ModelTurn> {
+      const where = opts.baseUrl ? ` (${opts.baseUrl})` : "";
+      const deadline = callDeadlineMs(opts.timeoutMs, opts.maxRetries);
+      return withDeadline(deadline, signal, where, (signal) => call(request, signal));
     },
   };
+
+  async function call(request: ModelRequest, signal: AbortSignal): Promise<ModelTurn> {
+    let response: unknown;
+    try {
+      const sdk = await getClient();
+      response = await sdk.messages.create(toAnthropicParams(opts.model, request), signal ? { signal } : {});
+    } catch (err) {
+      return providerErrorTurn(err, opts.baseUrl);
+    }
+    try {
+      return fromAnthropicMessage(response as unknown as AnthropicMessage);
+    } catch (err) {
+      return malformedReplyTurn(err, opts.baseUrl);
+    }
+  }
 }
 
 function toAnthropicParams(model: string, request: ModelRequest) {
@@ -106,10 +109,19 @@ export function fromAnthropicMessage(message: AnthropicMessage): ModelTurn {
     throw new Error(`not a Messages API reply: ${JSON.stringify(message).slice(0, 120)}`);
   const content: ContentBlock[] = [];
   for (const block of message.content) {
-    if (block.type === "text" && typeof block.text === "string")
+    // A known block missing its fields is a broken reply, not an empty turn; other block types
+    // (thinking, server tools) are the API's own and are skipped.
+    if (block.type === "text") {
+      if (typeof block.text !== "string") throw new Error("a text block without text");
       content.push({ type: "text", text: block.text });
-    if (block.type === "tool_use" && block.id && block.name) {
-      content.push({ type: "tool_use", id: block.id, name: block.name, input: block.input ?? {} });
+    }
+    if (block.type === "tool_use") {
+      const input = block.input ?? {};
+      if (typeof block.id !== "string" || typeof block.name !== "string" || typeof input !== "object")
+        throw new Error(
+          `a tool_use block without an id, a name or an input: ${JSON.stringify(block).slice(0, 120)}`,
+        );
+      content.push({ type: "tool_use", id: block.id, name: block.name, input });
     }
   }
   const stop = message.stop_reason;

@@ -25,3 +25,43 @@ export function tokenCount(value: unknown, field: string): number {
     throw new Error(`usage.${field} is ${JSON.stringify(value)}, not a token count`);
   return value;
 }
+
+/**
+ * Runs one model call under a hard deadline: the SDK's timeout is per attempt and does not stop
+ * a reply whose body trickles in. Past `ms` the call is aborted and answered as a time-out (the
+ * service's failure, never the agent's); an abort from `signal` still ends it as aborted.
+ */
+export async function withDeadline(
+  ms: number,
+  signal: AbortSignal | undefined,
+  where: string,
+  call: (signal: AbortSignal) => Promise<ModelTurn>,
+): Promise<ModelTurn> {
+  const ac = new AbortController();
+  const onAbort = () => ac.abort();
+  signal?.addEventListener("abort", onAbort, { once: true });
+  if (signal?.aborted) ac.abort();
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<ModelTurn>((resolve) => {
+    timer = setTimeout(() => {
+      resolve({
+        ...errorTurn(`model request timed out: no complete reply within ${ms} ms${where}`),
+        failure: { kind: "timeout" },
+      });
+      ac.abort();
+    }, ms);
+  });
+  try {
+    return await Promise.race([call(ac.signal), late]);
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener("abort", onAbort);
+  }
+}
+
+/**
+ * The whole time a call may take: every attempt's timeout, a short back-off between them, and a
+ * second more so that the SDK's own time-out, when it works, is the one that fires.
+ */
+export const callDeadlineMs = (timeoutMs: number, maxRetries: number) =>
+  timeoutMs * (maxRetries + 1) + 2_000 * maxRetries + 1_000;

@@ -159,7 +159,19 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
 
     detachSharedDeps(scratch, input.sharedDeps);
     t = Date.now();
-    const changed = diffAgainstSnapshot(input.snapshot, scratch);
+    let changed: ReturnType<typeof diffAgainstSnapshot>;
+    try {
+      changed = diffAgainstSnapshot(input.snapshot, scratch);
+    } catch (err) {
+      // What the agent left cannot be read back (a listing past its cap, paths past PATH_MAX):
+      // nothing of it is applied, and the run ends on the agent's account with a record.
+      changed = { diff: { changes: [], patch: "" }, before: scratch, dispose: () => {} };
+      agent = {
+        ...agent,
+        exitReason: "sandbox_limit",
+        detail: `the agent left a workspace moss cannot read back: ${(err as Error).message.slice(0, 300)}`,
+      };
+    }
     timings.diffMs = Date.now() - t;
     disposeBefore = changed.dispose;
     const diff = changed.diff;
@@ -186,10 +198,13 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
       threshold: input.threshold,
     });
     if (judgeError) score.rationale.push(`judge failed: ${judgeError}`);
+    // A rubric was asked for: without its verdict the attempt does not pass on the check alone.
+    if (judge && scoreIt && !verdict) score = { ...score, passed: false };
     // A run the model service broke (after the SDK's retries) is the service's failure: it ends
-    // as model_error whatever the agent reported, unless it passed anyway.
+    // as model_error whatever the agent reported, unless it passed anyway (a failed judge always
+    // counts: the pass would have needed its verdict).
     const failure = executor.failure() ?? judge?.failure() ?? null;
-    const modelFailure = failure && !score.passed ? failure : undefined;
+    const modelFailure = failure && (!score.passed || judge?.failure()) ? failure : undefined;
     if (modelFailure) {
       agent = {
         ...agent,

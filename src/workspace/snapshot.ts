@@ -3,6 +3,7 @@ import path from "node:path";
 import { z } from "zod";
 import { UsageError } from "../errors.ts";
 import { makeTempDir } from "../git/temp-dirs.ts";
+import { showName } from "./apply-names.ts";
 import { entryWithin } from "./entry.ts";
 import { listWorkspaceFiles, listWorkspaceFilesChecked } from "./file-list.ts";
 import {
@@ -39,7 +40,17 @@ export function takeSnapshot(
 ): { ref: SnapshotRef & object; files: number; bytes: number } {
   const { files, bytes } = listWithinCap(workspace, maxBytes);
   const store = openStore(home);
-  return { ref: { store, tree: storeTree(store, workspace, files) }, files: files.length, bytes };
+  const tree = storeTree(store, workspace, files);
+  // git's index skips names it holds unsafe (git~1, ".git.", ".git ", a symlinked .gitmodules)
+  // with only a warning: the run would start without those files, so it does not start.
+  const stored = new Set(treeFiles(store, tree));
+  const refused = files.filter((f) => !stored.has(f));
+  if (refused.length) {
+    throw new UsageError(
+      `workspace ${workspace} holds ${refused.length} file(s) whose names git refuses to store, so the run would start without them: ${refused.slice(0, 3).map(showName).join(", ")}${refused.length > 3 ? ", ..." : ""}. Rename them, or add them to .gitignore.`,
+    );
+  }
+  return { ref: { store, tree }, files: files.length, bytes };
 }
 
 /** Writes the snapshot's files into `dir` (created if missing): a scratch copy to work in. */

@@ -10,7 +10,9 @@ export type FakeReply =
   | { drop: true }
   | { garbage: string }
   /** A 200 whose body stops half-way: the connection is cut mid-reply. */
-  | { cut: true };
+  | { cut: true }
+  /** A 200 whose body comes one byte every `everyMs`: headers at once, the reply never in time. */
+  | { trickleMs: number };
 
 export interface FakeServer {
   url: string;
@@ -48,6 +50,17 @@ export async function startFakeModelServer(replies: FakeReply[] | FakeResponder)
       if (!reply)
         return send(500, { type: "error", error: { type: "api_error", message: "script exhausted" } });
       if ("drop" in reply) return void res.socket?.destroy();
+      if ("trickleMs" in reply) {
+        const whole = JSON.stringify(anthropicMessage([{ type: "text", text: "slow" }]));
+        res.writeHead(200, { "content-type": "application/json", "content-length": String(whole.length) });
+        let sent = 0;
+        const drip = setInterval(() => {
+          if (res.destroyed || sent >= whole.length) return clearInterval(drip);
+          res.write(whole[sent++]);
+        }, reply.trickleMs);
+        res.on("close", () => clearInterval(drip));
+        return;
+      }
       if ("cut" in reply) {
         const whole = JSON.stringify(anthropicMessage([{ type: "text", text: "a reply that never ends" }]));
         res.writeHead(200, { "content-type": "application/json", "content-length": String(whole.length) });

@@ -2,7 +2,12 @@ import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { anthropicMessage, type FakeReply, startFakeModelServer } from "./fake-model-server.ts";
+import {
+  anthropicMessage,
+  type FakeReply,
+  type FakeResponder,
+  startFakeModelServer,
+} from "./fake-model-server.ts";
 import { makeHome } from "./homes.ts";
 import { type CliResult, mossBin } from "./moss-cli.ts";
 import { makeWorkspace, repoRoot } from "./workspaces.ts";
@@ -51,7 +56,7 @@ export interface HostileRun {
 
 export interface RunSpec {
   home: string;
-  replies?: FakeReply[];
+  replies?: FakeReply[] | FakeResponder;
   files?: Record<string, string>;
   /** Config written to a file passed with --config. */
   config?: Record<string, unknown>;
@@ -62,6 +67,8 @@ export interface RunSpec {
   before?: string;
   ws?: string;
   task?: string;
+  /** More `moss run` arguments (e.g. --rubric). */
+  args?: string[];
 }
 
 /** One `moss run` through the built binary against the loopback fake model API. */
@@ -86,6 +93,7 @@ export async function hostileRun(spec: RunSpec): Promise<HostileRun> {
       cfg,
       ...(spec.check ? ["--check", spec.check] : []),
       ...(spec.json === false ? [] : ["--json"]),
+      ...(spec.args ?? []),
     ];
     const env = {
       PATH: process.env.PATH,
