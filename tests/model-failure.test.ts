@@ -82,6 +82,12 @@ describe("model failures are classified the same way for both providers", () => 
         {
           body:
             flavor === "anthropic"
+              ? { type: "message", role: "assistant", content: [], usage: {} }
+              : { choices: [] },
+        },
+        {
+          body:
+            flavor === "anthropic"
               ? anthropicMessage([{ type: "text", text: "hi" }], {
                   input_tokens: -100000000,
                   output_tokens: 1.5,
@@ -111,6 +117,7 @@ describe("model failures are classified the same way for both providers", () => 
         [/terminated|other side closed|socket|ECONNRESET/i, "connection"],
         [/not a Messages API reply|not a chat completion/, "server_error"],
         [/without an id, a name or an input|not a chat completion/, "server_error"],
+        [/not a Messages API reply|no choices/, "server_error"],
         [/not an API reply.*not a token count/, "server_error"],
       ];
       for (const [why, kind] of cases) {

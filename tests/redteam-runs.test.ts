@@ -188,6 +188,56 @@ describeSandboxed("red team 2: real-project runs", () => {
     table.push(["a workspace file git~1/data.txt", "exit 2 naming it"]);
   }, 120_000);
 
+  it("a judge whose verdict is invalid is the model's failure, not the agent's", async () => {
+    const { anthropicMessage } = await import("./helpers/fake-model-server.ts");
+    const run = await hostileRun({
+      home,
+      check: "true",
+      args: ["--rubric", "anything"],
+      replies: async (body) => {
+        if ((body.tools as Array<{ name: string }>).some((t) => t.name === "submit_verdict"))
+          return {
+            body: anthropicMessage([
+              { type: "tool_use", name: "submit_verdict", input: { score: 7, rationale: "ok" } },
+            ]),
+          };
+        return { body: anthropicMessage([{ type: "text", text: "done" }]) };
+      },
+    });
+    expect(run.out).toMatchObject({ passed: false, exitReason: "model_error" });
+    expect(run.record).toMatchObject({ modelFailure: { role: "judge" } });
+    table.push(["judge submits a verdict of score 7", "model_error (judge); not passed"]);
+  }, 120_000);
+
+  it("a model call still waiting when the wall clock runs out is the model's delay, not the agent's", async () => {
+    const { anthropicMessage } = await import("./helpers/fake-model-server.ts");
+    const run = await hostileRun({
+      home,
+      check: "true",
+      config: {
+        limits: { wallClockMs: 2000 },
+        providers: { anthropic: { apiKeyEnv: "ANTHROPIC_API_KEY", maxRetries: 0, timeoutMs: 120_000 } },
+      },
+      replies: [{ hangMs: 60_000, body: anthropicMessage([{ type: "text", text: "late" }]) }],
+    });
+    expect(run.out).toMatchObject({ exitReason: "model_error" });
+    expect(run.record).toMatchObject({ modelFailure: { role: "executor", kind: "timeout" } });
+    table.push(["a call still waiting at the wall clock", "model_error (timeout)"]);
+  }, 120_000);
+
+  it("a folder that is a git repository of its own is in the snapshot, by both ignore rules", async () => {
+    const { execFileSync } = await import("node:child_process");
+    const ws = makeWorkspace({
+      ".gitignore": "node_modules\n",
+      "sub/code.txt": "vendored\n",
+      "sub/node_modules/x/i.js": "installed\n",
+    });
+    execFileSync("git", ["init", "-q"], { cwd: path.join(ws, "sub") });
+    const run = await hostileRun({ home, ws, check: "test -f sub/code.txt && test ! -e sub/node_modules/x" });
+    expect(run.out).toMatchObject({ passed: true, scoreBefore: 1 });
+    table.push(["a nested git repository in the workspace", "its files in the snapshot"]);
+  }, 120_000);
+
   it("the disk watchdog counts files whose names are not UTF-8", async () => {
     const { treeBytes } = await import("../src/sandbox/resource-watch.ts");
     const dir = mkdtempSync(path.join(os.tmpdir(), "moss-names-"));

@@ -57,6 +57,8 @@ export interface AgentRunOptions {
 export interface AgentRunResult extends AgentResult {
   stderrTail: string;
   ms: number;
+  /** The wall clock ran out while the harness was waiting on a model call: the model's delay, not the agent's. */
+  stalledCall?: boolean;
 }
 
 const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
@@ -128,6 +130,7 @@ export function runAgentProcess(opts: AgentRunOptions): Promise<AgentRunResult> 
           usage: calls.usage,
           stderrTail: stderr.trim().split("\n").slice(-20).join("\n"),
           ms: Date.now() - started,
+          ...(stalledCall ? { stalledCall } : {}),
         });
       });
     };
@@ -141,12 +144,21 @@ export function runAgentProcess(opts: AgentRunOptions): Promise<AgentRunResult> 
       () => fail("agent_hang", `the agent did not start within ${opts.startTimeoutMs ?? 20_000} ms`),
       opts.startTimeoutMs ?? 20_000,
     );
+    let stalledCall = false;
     const wallTimer = setTimeout(
-      () =>
+      () => {
+        if (inFlight.size > 0) {
+          stalledCall = true;
+          return fail(
+            "model_error",
+            `the wall clock (${opts.limits.wallClockMs} ms) ran out while a model call was still waiting for its reply`,
+          );
+        }
         fail(
           "agent_hang",
           `the agent ran past its wall clock (${opts.limits.wallClockMs} ms) and was killed`,
-        ),
+        );
+      },
       opts.limits.wallClockMs + (opts.graceMs ?? GRACE_MS),
     );
     const stopWatch = child.pid

@@ -104,7 +104,11 @@ export function fromAnthropicMessage(message: AnthropicMessage): ModelTurn {
     m.type !== "message" ||
     m.role !== "assistant" ||
     !Array.isArray(m.content) ||
-    typeof m.usage !== "object"
+    typeof m.stop_reason !== "string" ||
+    typeof m.usage !== "object" ||
+    m.usage === null ||
+    typeof m.usage.input_tokens !== "number" ||
+    typeof m.usage.output_tokens !== "number"
   )
     throw new Error(`not a Messages API reply: ${JSON.stringify(message).slice(0, 120)}`);
   const content: ContentBlock[] = [];

@@ -198,13 +198,24 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
       threshold: input.threshold,
     });
     if (judgeError) score.rationale.push(`judge failed: ${judgeError}`);
-    // A rubric was asked for: without its verdict the attempt does not pass on the check alone.
-    if (judge && scoreIt && !verdict) score = { ...score, passed: false };
+    // A rubric was asked for: without its verdict the attempt does not pass on the check alone,
+    // and a judge that gave none (an outage, no submit_verdict, an invalid verdict) is the model's
+    // failure, never the agent's.
+    const noVerdict = judge && scoreIt && !verdict;
+    if (noVerdict) score = { ...score, passed: false };
+    const judgeFailure: RoleFailure | null =
+      judge?.failure() ??
+      (noVerdict
+        ? { role: "judge", kind: "other", message: judgeError ?? "the judge gave no verdict" }
+        : null);
     // A run the model service broke (after the SDK's retries) is the service's failure: it ends
-    // as model_error whatever the agent reported, unless it passed anyway (a failed judge always
-    // counts: the pass would have needed its verdict).
-    const failure = executor.failure() ?? judge?.failure() ?? null;
-    const modelFailure = failure && (!score.passed || judge?.failure()) ? failure : undefined;
+    // as model_error whatever the agent reported, unless it passed anyway; so is a stalled call
+    // the wall clock caught.
+    const stalled: RoleFailure | null = agent.stalledCall
+      ? { role: "executor", kind: "timeout", message: agent.detail ?? "a model call stalled" }
+      : null;
+    const failure = executor.failure() ?? stalled ?? judgeFailure;
+    const modelFailure = failure && (!score.passed || judgeFailure) ? failure : undefined;
     if (modelFailure) {
       agent = {
         ...agent,

@@ -1,5 +1,6 @@
-import { execFileSync } from "node:child_process";
-import { rmSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { lstatSync, rmSync } from "node:fs";
+import path from "node:path";
 import { makeTempDir } from "../git/temp-dirs.ts";
 
 /**
@@ -16,6 +17,39 @@ export function listWorkspaceFiles(dir: string): string[] {
  * bad bytes as \xNN): such a name cannot be stored, diffed or applied back without changing it.
  */
 export function listWorkspaceFilesChecked(dir: string): { files: string[]; badNames: string[] } {
+  const own = listOneRepo(dir);
+  // A folder that is a git repository of its own (a submodule, a vendored clone) is listed by git
+  // as "sub/" alone: its files are listed here too, by its own ignore rules.
+  const innerFiles: string[] = [];
+  for (const sub of own.nested) {
+    const inner = listWorkspaceFilesChecked(path.join(dir, sub));
+    innerFiles.push(...inner.files.map((f) => `${sub}/${f}`));
+    own.badNames.push(...inner.badNames.map((f) => `${sub}/${f}`));
+  }
+  // The outer folder's ignore rules hold inside it too (an ignored node_modules at any depth).
+  const ignored = ignoredBy(dir, innerFiles);
+  own.files.push(...innerFiles.filter((f) => !ignored.has(f)));
+  return { files: own.files.sort(), badNames: own.badNames };
+}
+
+/** Which of `paths` the ignore rules of `dir` (not of repositories inside it) ignore. */
+function ignoredBy(dir: string, paths: string[]): Set<string> {
+  if (!paths.length) return new Set();
+  const gitDir = makeTempDir("ls");
+  try {
+    execFileSync("git", ["init", "-q", "--bare", gitDir], { stdio: "ignore" });
+    const r = spawnSync(
+      "git",
+      [`--git-dir=${gitDir}`, `--work-tree=${dir}`, "check-ignore", "-z", "--no-index", "--stdin"],
+      { cwd: dir, input: `${paths.join("\0")}\0`, maxBuffer: 256 * 1024 * 1024 },
+    );
+    return new Set(r.stdout.toString("utf8").split("\0").filter(Boolean));
+  } finally {
+    rmSync(gitDir, { recursive: true, force: true });
+  }
+}
+
+function listOneRepo(dir: string): { files: string[]; badNames: string[]; nested: string[] } {
   const gitDir = makeTempDir("ls");
   try {
     execFileSync("git", ["init", "-q", "--bare", gitDir], { stdio: "ignore" });
@@ -26,15 +60,19 @@ export function listWorkspaceFilesChecked(dir: string): { files: string[]; badNa
     );
     const files: string[] = [];
     const badNames: string[] = [];
+    const nested: string[] = [];
     let start = 0;
     for (let end = out.indexOf(0); end >= 0; start = end + 1, end = out.indexOf(0, start)) {
       const raw = out.subarray(start, end);
       const name = raw.toString("utf8");
-      if (!name || name.endsWith("/") || name.split("/").includes(".git")) continue;
-      if (Buffer.from(name, "utf8").equals(raw)) files.push(name);
-      else badNames.push(escapeBytes(raw));
+      if (!name || name.split("/").includes(".git")) continue;
+      if (!Buffer.from(name, "utf8").equals(raw)) badNames.push(escapeBytes(raw));
+      else if (name.endsWith("/")) {
+        // git lists a real folder holding a .git this way; a link is never followed.
+        if (lstatSync(path.join(dir, name)).isDirectory()) nested.push(name.slice(0, -1));
+      } else files.push(name);
     }
-    return { files: files.sort(), badNames };
+    return { files, badNames, nested };
   } finally {
     rmSync(gitDir, { recursive: true, force: true });
   }
