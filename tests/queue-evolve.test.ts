@@ -29,6 +29,7 @@ afterEach(async () => {
 const missing = redisMissing();
 
 describeSandboxed("moss evolve --queue", () => {
+  // Skipped only without redis-server (see `missing` above); CI requires it (MOSS_REQUIRE_REDIS=1).
   it.skipIf(missing)(
     "a campaign's trials run on 2 queue workers (the candidate's agent-src travels to them); only the submitter promotes",
     async () => {

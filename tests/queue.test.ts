@@ -68,6 +68,7 @@ async function until<T>(fn: () => Promise<T | undefined> | T | undefined, ms = 1
   }
 }
 
+// Skipped only without redis-server (see `missing` above); CI requires it (MOSS_REQUIRE_REDIS=1).
 describe.skipIf(missing)("moss eval --queue (BullMQ on a real redis-server)", () => {
   it("3 worker processes give the same per-task results as the local pool; jobs carry no key or submitter path", async () => {
     server = await startFakeModelServer(suiteResponder());
@@ -178,6 +179,7 @@ function resultCount(home: string): { evalId: string; n: number } | undefined {
 const totalDone = (ws: WorkerProc[]) =>
   ws.reduce((n, w) => n + (w.output().match(/ done head:/g) ?? []).length, 0);
 
+// Skipped only without redis-server (see `missing` above); CI requires it (MOSS_REQUIRE_REDIS=1).
 describe.skipIf(missing)("queue faults (real redis-server, real worker processes)", () => {
   it("a worker SIGKILLed mid-trial: its trial is run by another worker and counted once", async () => {
     server = await startFakeModelServer(suiteResponder({ delayMs: 2500 }));
@@ -312,6 +314,7 @@ describe.skipIf(missing)("queue faults (real redis-server, real worker processes
   }, 300_000);
 });
 
+// Skipped only without redis-server (see `missing` above); CI requires it (MOSS_REQUIRE_REDIS=1).
 describe.skipIf(missing)("queue security (real redis-server, a real worker process)", () => {
   it("a worker refuses hostile jobs with a logged reason: path traversal, wrong workspace or agent hash, oversize, extra fields, an escaping link, a missing tree", async () => {
     server = await startFakeModelServer(suiteResponder());

@@ -19,6 +19,7 @@ afterEach(async () => {
 // Skipped only where /usr/bin/chromium is not installed (Debian package `chromium`); the title
 // says NOT RUN and why, and CI sets MOSS_REQUIRE_CHROMIUM=1, which turns a missing browser into a failure.
 const missing = chromiumMissing();
+// Skipped only without /usr/bin/chromium (see above); CI requires it (MOSS_REQUIRE_CHROMIUM=1).
 const browserIt = missing ? it.skip : it;
 const title =
   "renders in headless Chromium: a non-empty screenshot, both eval charts drawn, no console errors";

@@ -21,12 +21,14 @@ export const notRun = (name: string) => {
  * and why; with MOSS_REQUIRE_SANDBOX=1 (CI) a missing sandbox fails instead.
  */
 export function describeSandboxed(name: string, body: () => void): void {
+  // Skipped only where no sandbox can start; the title says NOT RUN and why, and CI fails instead.
   if (noSandbox) describe.skip(notRun(name), body);
   else describe(name, body);
 }
 
 /** `it` for one test that needs the sandbox, in a block whose other tests do not. */
 export function itSandboxed(name: string, fn: () => Promise<void> | void, timeout?: number): void {
+  // Skipped only where no sandbox can start; the title says NOT RUN and why, and CI fails instead.
   if (noSandbox) it.skip(notRun(name), fn, timeout);
   else it(name, fn, timeout);
 }
