@@ -1,6 +1,6 @@
 import type { ContentBlock, Message, ModelRequest, ModelTurn } from "../contract/index.ts";
-import { malformedReplyTurn, providerErrorTurn } from "./model-failure.ts";
-import { callDeadlineMs, type Provider, tokenCount, withDeadline } from "./provider.ts";
+import { callService } from "./model-failure.ts";
+import { type Provider, tokenCount } from "./provider.ts";
 import { observedFetch, type RetryNotice } from "./retry-observer.ts";
 
 export interface AnthropicOptions {
@@ -39,26 +39,15 @@ export function createAnthropicProvider(opts: AnthropicOptions): Provider {
     name: "anthropic",
     model: opts.model,
     complete(request: ModelRequest, signal?: AbortSignal): Promise<ModelTurn> {
-      const where = opts.baseUrl ? ` (${opts.baseUrl})` : "";
-      const deadline = callDeadlineMs(opts.timeoutMs, opts.maxRetries);
-      return withDeadline(deadline, signal, where, (signal) => call(request, signal));
+      return callService(
+        opts,
+        signal,
+        async (s) =>
+          (await getClient()).messages.create(toAnthropicParams(opts.model, request), { signal: s }),
+        (reply) => fromAnthropicMessage(reply as AnthropicMessage),
+      );
     },
   };
-
-  async function call(request: ModelRequest, signal: AbortSignal): Promise<ModelTurn> {
-    let response: unknown;
-    try {
-      const sdk = await getClient();
-      response = await sdk.messages.create(toAnthropicParams(opts.model, request), signal ? { signal } : {});
-    } catch (err) {
-      return providerErrorTurn(err, opts.baseUrl);
-    }
-    try {
-      return fromAnthropicMessage(response as unknown as AnthropicMessage);
-    } catch (err) {
-      return malformedReplyTurn(err, opts.baseUrl);
-    }
-  }
 }
 
 function toAnthropicParams(model: string, request: ModelRequest) {

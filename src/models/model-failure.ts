@@ -1,5 +1,5 @@
 import type { ModelFailure, ModelFailureKind, ModelTurn } from "../contract/index.ts";
-import { errorTurn } from "./provider.ts";
+import { callDeadlineMs, errorTurn, withDeadline } from "./provider.ts";
 
 /**
  * Failures of the model service or the way to it: the agent had no fair try when one of these
@@ -36,6 +36,32 @@ export function malformedReplyTurn(err: unknown, baseUrl: string | undefined): M
     ...errorTurn(`the model service's reply is not an API reply${where}: ${why.slice(0, 200)}`),
     failure: { kind: "server_error" },
   };
+}
+
+/**
+ * One SDK call as a provider makes it: under the hard deadline (see withDeadline), an exception
+ * from `send` becomes a classified error turn, and a reply `parse` rejects is a malformed reply.
+ */
+export function callService(
+  opts: { timeoutMs: number; maxRetries: number; baseUrl?: string | undefined },
+  signal: AbortSignal | undefined,
+  send: (signal: AbortSignal) => Promise<unknown>,
+  parse: (reply: unknown) => ModelTurn,
+): Promise<ModelTurn> {
+  const where = opts.baseUrl ? ` (${opts.baseUrl})` : "";
+  return withDeadline(callDeadlineMs(opts.timeoutMs, opts.maxRetries), signal, where, async (s) => {
+    let reply: unknown;
+    try {
+      reply = await send(s);
+    } catch (err) {
+      return providerErrorTurn(err, opts.baseUrl);
+    }
+    try {
+      return parse(reply);
+    } catch (err) {
+      return malformedReplyTurn(err, opts.baseUrl);
+    }
+  });
 }
 
 /** The failure kind (and HTTP status, when there was one) of an SDK exception. */

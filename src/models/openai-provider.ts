@@ -1,6 +1,6 @@
 import type { ContentBlock, Message, ModelRequest, ModelTurn } from "../contract/index.ts";
-import { malformedReplyTurn, providerErrorTurn } from "./model-failure.ts";
-import { callDeadlineMs, type Provider, tokenCount, withDeadline } from "./provider.ts";
+import { callService } from "./model-failure.ts";
+import { type Provider, tokenCount } from "./provider.ts";
 import { observedFetch, type RetryNotice } from "./retry-observer.ts";
 
 export interface OpenAIOptions {
@@ -35,41 +35,27 @@ export function createOpenAIProvider(opts: OpenAIOptions): Provider {
     name: "openai",
     model: opts.model,
     complete(request: ModelRequest, signal?: AbortSignal): Promise<ModelTurn> {
-      const where = opts.baseUrl ? ` (${opts.baseUrl})` : "";
-      const deadline = callDeadlineMs(opts.timeoutMs, opts.maxRetries);
-      return withDeadline(deadline, signal, where, (signal) => call(request, signal));
+      const body = {
+        model: opts.model,
+        max_tokens: request.maxTokens,
+        messages: toOpenAIMessages(request) as never,
+        ...(request.tools.length
+          ? {
+              tools: request.tools.map((t) => ({
+                type: "function" as const,
+                function: { name: t.name, description: t.description, parameters: t.input_schema },
+              })),
+            }
+          : {}),
+      };
+      return callService(
+        opts,
+        signal,
+        async (s) => (await getClient()).chat.completions.create(body, { signal: s }),
+        (reply) => fromOpenAIResponse(reply as OpenAIResponse),
+      );
     },
   };
-
-  async function call(request: ModelRequest, signal: AbortSignal): Promise<ModelTurn> {
-    let response: unknown;
-    try {
-      const sdk = await getClient();
-      response = await sdk.chat.completions.create(
-        {
-          model: opts.model,
-          max_tokens: request.maxTokens,
-          messages: toOpenAIMessages(request) as never,
-          ...(request.tools.length
-            ? {
-                tools: request.tools.map((t) => ({
-                  type: "function" as const,
-                  function: { name: t.name, description: t.description, parameters: t.input_schema },
-                })),
-              }
-            : {}),
-        },
-        signal ? { signal } : {},
-      );
-    } catch (err) {
-      return providerErrorTurn(err, opts.baseUrl);
-    }
-    try {
-      return fromOpenAIResponse(response as unknown as OpenAIResponse);
-    } catch (err) {
-      return malformedReplyTurn(err, opts.baseUrl);
-    }
-  }
 }
 
 type OpenAIMessage =
