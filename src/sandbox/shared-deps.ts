@@ -1,7 +1,7 @@
-import { execFileSync } from "node:child_process";
-import { existsSync, lstatSync, mkdirSync, rmSync, statSync, symlinkSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, rmSync, symlinkSync } from "node:fs";
 import path from "node:path";
-import { makeTempDir } from "../git/temp-dirs.ts";
+import { entryWithin } from "../workspace/entry.ts";
+import { ignoredBy, withThrowawayGit } from "../workspace/file-list.ts";
 import type { SharedMount } from "./sandbox.ts";
 
 /** Folder names that hold installed dependencies, shared at any depth when ignored. */
@@ -21,36 +21,26 @@ export interface SharedDeps {
  * copied with the workspace like any file, so they are never shared.
  */
 export function findSharedDeps(workspace: string, extra: string[] = []): SharedDeps {
-  const gitDir = makeTempDir("ls");
-  const git = (args: string[]) =>
-    execFileSync("git", [`--git-dir=${gitDir}`, `--work-tree=${workspace}`, ...args], {
-      cwd: workspace,
-      maxBuffer: 64 * 1024 * 1024,
-    }).toString("utf8");
-  try {
-    execFileSync("git", ["init", "-q", "--bare", gitDir], { stdio: "ignore" });
-    const ignoredDirs = git(["ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory"])
-      .split("\0")
-      .filter((f) => f.endsWith("/"))
-      .map((f) => f.slice(0, -1));
-    const found = new Set(ignoredDirs.filter((d) => DEPENDENCY_DIRS.includes(path.posix.basename(d))));
-    for (const rel of extra.map((e) => path.posix.normalize(e).replace(/\/+$/, ""))) {
-      if (!rel || rel.startsWith("..") || path.isAbsolute(rel) || rel.split("/").includes(".git")) continue;
-      if (!isDir(path.join(workspace, rel))) continue;
-      try {
-        git(["check-ignore", "-q", "--", rel]);
-        found.add(rel);
-      } catch {
-        // Not ignored: it is copied with the workspace.
-      }
-    }
-    // A folder inside another shared one is already visible through it; only real folders whose
-    // path has no symlink are shared (a `build -> ~/.ssh` link would mount what it points at).
-    const sorted = [...found].filter((rel) => realFolderInside(workspace, rel)).sort();
-    return { workspace, paths: sorted.filter((p) => !sorted.some((q) => q !== p && p.startsWith(`${q}/`))) };
-  } finally {
-    rmSync(gitDir, { recursive: true, force: true });
-  }
+  const ignoredDirs = withThrowawayGit(workspace, (git) =>
+    git(["ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory"]),
+  )
+    .toString("utf8")
+    .split("\0")
+    .filter((f) => f.endsWith("/"))
+    .map((f) => f.slice(0, -1));
+  const found = new Set(ignoredDirs.filter((d) => DEPENDENCY_DIRS.includes(path.posix.basename(d))));
+  const named = extra
+    .map((e) => path.posix.normalize(e).replace(/\/+$/, ""))
+    .filter(
+      (rel) => rel && !rel.startsWith("..") && !path.isAbsolute(rel) && !rel.split("/").includes(".git"),
+    )
+    .filter((rel) => realFolderInside(workspace, rel));
+  // A named folder that is not ignored is copied with the workspace like any file: never shared.
+  for (const rel of ignoredBy(workspace, named)) found.add(rel);
+  // A folder inside another shared one is already visible through it; only real folders whose
+  // path has no symlink are shared (a `build -> ~/.ssh` link would mount what it points at).
+  const sorted = [...found].filter((rel) => realFolderInside(workspace, rel)).sort();
+  return { workspace, paths: sorted.filter((p) => !sorted.some((q) => q !== p && p.startsWith(`${q}/`))) };
 }
 
 /**
@@ -109,27 +99,11 @@ function insideWithoutLinks(dir: string, target: string): boolean {
 }
 
 /** Whether `rel` is a real folder of `workspace` with no symlink anywhere on its path. */
-function realFolderInside(workspace: string, rel: string): boolean {
-  const full = path.join(workspace, rel);
-  if (!insideWithoutLinks(workspace, full)) return false;
-  try {
-    return lstatSync(full).isDirectory();
-  } catch {
-    return false;
-  }
-}
+const realFolderInside = (workspace: string, rel: string) => entryWithin(workspace, rel)?.kind === "dir";
 
 function isLink(p: string): boolean {
   try {
     return lstatSync(p).isSymbolicLink();
-  } catch {
-    return false;
-  }
-}
-
-function isDir(p: string): boolean {
-  try {
-    return statSync(p).isDirectory();
   } catch {
     return false;
   }

@@ -32,50 +32,60 @@ export function listWorkspaceFilesChecked(dir: string): { files: string[]; badNa
   return { files: own.files.sort(), badNames: own.badNames };
 }
 
-/** Which of `paths` the ignore rules of `dir` (not of repositories inside it) ignore. */
-function ignoredBy(dir: string, paths: string[]): Set<string> {
-  if (!paths.length) return new Set();
+/**
+ * Runs `fn` with `git` bound to a private, throwaway git dir whose work tree is `dir`: how moss
+ * asks git about any folder (its ignore rules, its files) without reading that folder's own .git.
+ */
+export function withThrowawayGit<T>(
+  dir: string,
+  fn: (git: (args: string[], input?: string) => Buffer) => T,
+): T {
   const gitDir = makeTempDir("ls");
   try {
     execFileSync("git", ["init", "-q", "--bare", gitDir], { stdio: "ignore" });
-    const r = spawnSync(
-      "git",
-      [`--git-dir=${gitDir}`, `--work-tree=${dir}`, "check-ignore", "-z", "--no-index", "--stdin"],
-      { cwd: dir, input: `${paths.join("\0")}\0`, maxBuffer: 256 * 1024 * 1024 },
-    );
-    return new Set(r.stdout.toString("utf8").split("\0").filter(Boolean));
+    return fn((args, input) => {
+      const r = spawnSync("git", [`--git-dir=${gitDir}`, `--work-tree=${dir}`, ...args], {
+        cwd: dir,
+        input: input ?? "",
+        maxBuffer: 256 * 1024 * 1024,
+      });
+      if (r.error) throw r.error;
+      // check-ignore exits 1 when nothing is ignored: an answer, not a failure.
+      if (r.status !== 0 && !(args[0] === "check-ignore" && r.status === 1))
+        throw new Error(`git ${args[0]} failed in ${dir}: ${r.stderr.toString("utf8").trim()}`);
+      return r.stdout;
+    });
   } finally {
     rmSync(gitDir, { recursive: true, force: true });
   }
 }
 
+/** Which of `paths` the ignore rules of `dir` (not of repositories inside it) ignore. */
+export function ignoredBy(dir: string, paths: string[]): Set<string> {
+  if (!paths.length) return new Set();
+  return withThrowawayGit(dir, (git) => {
+    const out = git(["check-ignore", "-z", "--no-index", "--stdin"], `${paths.join("\0")}\0`);
+    return new Set(out.toString("utf8").split("\0").filter(Boolean));
+  });
+}
+
 function listOneRepo(dir: string): { files: string[]; badNames: string[]; nested: string[] } {
-  const gitDir = makeTempDir("ls");
-  try {
-    execFileSync("git", ["init", "-q", "--bare", gitDir], { stdio: "ignore" });
-    const out = execFileSync(
-      "git",
-      [`--git-dir=${gitDir}`, `--work-tree=${dir}`, "ls-files", "-z", "--others", "--exclude-standard"],
-      { cwd: dir, maxBuffer: 256 * 1024 * 1024 },
-    );
-    const files: string[] = [];
-    const badNames: string[] = [];
-    const nested: string[] = [];
-    let start = 0;
-    for (let end = out.indexOf(0); end >= 0; start = end + 1, end = out.indexOf(0, start)) {
-      const raw = out.subarray(start, end);
-      const name = raw.toString("utf8");
-      if (!name || name.split("/").includes(".git")) continue;
-      if (!Buffer.from(name, "utf8").equals(raw)) badNames.push(escapeBytes(raw));
-      else if (name.endsWith("/")) {
-        // git lists a real folder holding a .git this way; a link is never followed.
-        if (lstatSync(path.join(dir, name)).isDirectory()) nested.push(name.slice(0, -1));
-      } else files.push(name);
-    }
-    return { files, badNames, nested };
-  } finally {
-    rmSync(gitDir, { recursive: true, force: true });
+  const out = withThrowawayGit(dir, (git) => git(["ls-files", "-z", "--others", "--exclude-standard"]));
+  const files: string[] = [];
+  const badNames: string[] = [];
+  const nested: string[] = [];
+  let start = 0;
+  for (let end = out.indexOf(0); end >= 0; start = end + 1, end = out.indexOf(0, start)) {
+    const raw = out.subarray(start, end);
+    const name = raw.toString("utf8");
+    if (!name || name.split("/").includes(".git")) continue;
+    if (!Buffer.from(name, "utf8").equals(raw)) badNames.push(escapeBytes(raw));
+    else if (name.endsWith("/")) {
+      // git lists a real folder holding a .git this way; a link is never followed.
+      if (lstatSync(path.join(dir, name)).isDirectory()) nested.push(name.slice(0, -1));
+    } else files.push(name);
   }
+  return { files, badNames, nested };
 }
 
 /** A name with bytes outside printable ASCII written as \xNN. */
