@@ -2,12 +2,18 @@ import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, expect, it } from "vitest";
-import { CHECK, PLANT, TASK, WORKSPACE } from "../src/demo/demo-scenario.ts";
+import { CHECK, TASK, WORKSPACE } from "../src/demo/demo-scenario.ts";
 import { seededRandom } from "../src/eval/stats.ts";
 import { readLog } from "../src/log/evolution-log.ts";
 import type { FakeServer } from "./helpers/fake-model-server.ts";
 import { makeHome } from "./helpers/homes.ts";
-import { type ModelScript, patcherAnswers, startModelScript } from "./helpers/model-script.ts";
+import {
+  DEMO_FIX,
+  DEMO_GREET_EDIT,
+  type ModelScript,
+  patcherAnswers,
+  startModelScript,
+} from "./helpers/model-script.ts";
 import { moss } from "./helpers/moss-cli.ts";
 import { describeSandboxed } from "./helpers/sandbox-gate.ts";
 import { makeWorkspace, mathProject } from "./helpers/workspaces.ts";
@@ -26,17 +32,9 @@ async function serve(script: ModelScript) {
 const MATH_TASK = "make the failing test pass";
 const RIGHT = { path: "src/math.js", old_string: "a - b", new_string: "a + b" };
 const WRONG = { path: "src/math.js", old_string: "a - b", new_string: "a * b" };
-const OLD_LF = 'export function greet(name) {\n  return "Hi " + name;';
-// biome-ignore lint/suspicious/noTemplateCurlyInString: the fix writes a template literal into greeting.js
-const NEW_LF = "export function greet(name) {\n  return `Hello, ${name}!`;";
-/** The demo's CRLF fix: restore what the plant replaced in edit_file. */
-const FIX = (PLANT.filter((p) => "from" in p) as Array<{ file: string; from: string; to: string }>).map(
-  (p) => ({
-    path: p.file,
-    old_string: p.to,
-    new_string: p.from,
-  }),
-);
+const OLD_LF = DEMO_GREET_EDIT.old_string;
+const NEW_LF = DEMO_GREET_EDIT.new_string;
+const FIX = DEMO_FIX;
 const LOOP = "export async function runAgentLoop(";
 const comment = { path: "agent-src/loop.ts", old_string: LOOP, new_string: `// A note.\n${LOOP}` };
 

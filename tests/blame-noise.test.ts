@@ -2,11 +2,11 @@ import { execFileSync } from "node:child_process";
 import { readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { CHECK, PLANT, TASK, WORKSPACE } from "../src/demo/demo-scenario.ts";
+import { CHECK, TASK, WORKSPACE } from "../src/demo/demo-scenario.ts";
 import { readLog } from "../src/log/evolution-log.ts";
 import { anthropicMessage, type FakeResponder, startFakeModelServer } from "./helpers/fake-model-server.ts";
 import { makeHome } from "./helpers/homes.ts";
-import { patcherAnswers } from "./helpers/model-script.ts";
+import { DEMO_FIX, DEMO_GREET_EDIT, patcherAnswers, scriptResponder } from "./helpers/model-script.ts";
 import { moss } from "./helpers/moss-cli.ts";
 import { noisyService } from "./helpers/noisy-service.ts";
 import { describeSandboxed } from "./helpers/sandbox-gate.ts";
@@ -113,43 +113,11 @@ describeSandboxed("blame under a seeded noisy model service, through the binary"
 // demo's planted weakness, so the only honest calls are "accepted" or, when errors leave too few
 // valid pairs, "undecided": a fault must never count as a failed trial and get it rejected.
 const EXECUTOR = "claude-haiku-5-5";
-const OLD_LF = 'export function greet(name) {\n  return "Hi " + name;';
-// biome-ignore lint/suspicious/noTemplateCurlyInString: the fix writes a template literal into greeting.js
-const NEW_LF = "export function greet(name) {\n  return `Hello, ${name}!`;";
-const FIX = (PLANT.filter((p) => "from" in p) as Array<{ file: string; from: string; to: string }>).map(
-  (p) => ({
-    path: p.file,
-    old_string: p.to,
-    new_string: p.from,
-  }),
-);
-
-function evolutionService(): { responder: FakeResponder; runs: () => number } {
-  let runs = 0;
-  const patcher = patcherAnswers("edit_file: match LF text in CRLF files", FIX);
-  return {
-    runs: () => runs,
-    responder: (body) => {
-      const messages = body.messages as Array<{ role: string }>;
-      if (body.model !== EXECUTOR) {
-        const tool = (body.tools as Array<{ name: string }>)[0]!.name;
-        return { body: anthropicMessage([{ type: "tool_use", name: tool, input: patcher(tool) }]) };
-      }
-      const turns = messages.filter((m) => m.role === "assistant").length;
-      if (turns > 0) return { body: anthropicMessage([{ type: "text", text: "Done." }]) };
-      runs++;
-      return {
-        body: anthropicMessage([
-          {
-            type: "tool_use",
-            name: "edit_file",
-            input: { path: "src/greeting.js", old_string: OLD_LF, new_string: NEW_LF },
-          },
-        ]),
-      };
-    },
-  };
-}
+const evolutionService = () =>
+  scriptResponder({
+    edit: () => DEMO_GREET_EDIT,
+    patcher: patcherAnswers("edit_file: match LF text in CRLF files", DEMO_FIX),
+  });
 
 describeSandboxed("replays under a seeded noisy model service, through the binary", () => {
   it("a true fix is accepted or left undecided, never rejected on a fault; the head moves only on accept", async () => {

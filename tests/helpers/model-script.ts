@@ -1,6 +1,8 @@
+import { PLANT } from "../../src/demo/demo-scenario.ts";
 import {
   anthropicMessage,
   type FakeReply,
+  type FakeResponder,
   type FakeServer,
   startFakeModelServer,
 } from "./fake-model-server.ts";
@@ -24,6 +26,12 @@ export interface ModelScript {
  * request, so trials of head and candidate can come in any order.
  */
 export function startModelScript(script: ModelScript): Promise<FakeServer & { runs: () => number }> {
+  const { responder, runs } = scriptResponder(script);
+  return startFakeModelServer(responder).then((server) => ({ ...server, runs }));
+}
+
+/** startModelScript's answers as a responder, for a server that wraps them (e.g. in noise). */
+export function scriptResponder(script: ModelScript): { responder: FakeResponder; runs: () => number } {
   let runs = 0;
   const handler = (body: Record<string, unknown>): FakeReply => {
     const messages = body.messages as Array<{ role: string; content: unknown }>;
@@ -40,8 +48,21 @@ export function startModelScript(script: ModelScript): Promise<FakeServer & { ru
     if (!("path" in edit)) return edit;
     return { body: anthropicMessage([{ type: "tool_use", name: "edit_file", input: edit }]) };
   };
-  return startFakeModelServer(handler).then((server) => ({ ...server, runs: () => runs }));
+  return { responder: handler, runs: () => runs };
 }
+
+/** The demo task's edit of greeting.js, as a model writes it (LF text). */
+export const DEMO_GREET_EDIT = {
+  path: "src/greeting.js",
+  old_string: 'export function greet(name) {\n  return "Hi " + name;',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the fix writes a template literal into greeting.js
+  new_string: "export function greet(name) {\n  return `Hello, ${name}!`;",
+};
+
+/** The demo's CRLF fix: restore what the plant replaced in edit_file. */
+export const DEMO_FIX = (
+  PLANT.filter((p) => "from" in p) as Array<{ file: string; from: string; to: string }>
+).map((p) => ({ path: p.file, old_string: p.to, new_string: p.from }));
 
 /** Patcher answers for a patch of `edits`, with a diagnosis and plan that name the first file. */
 export function patcherAnswers(
