@@ -240,7 +240,8 @@ export function changedPaths(
   try {
     git(store, ["read-tree", tree], env);
     const wanted = new Set(files);
-    const gone = treeFiles(store, tree).filter((f) => !wanted.has(f));
+    const inTree = treeFiles(store, tree);
+    const gone = inTree.filter((f) => !wanted.has(f));
     if (gone.length)
       git(store, ["update-index", "-z", "--force-remove", "--stdin"], { ...env, workTree: dir }, z(gone));
     // A file whose size differs from its snapshot blob (or that is new) has changed: it is never
@@ -263,7 +264,7 @@ export function changedPaths(
       .split("\0")
       .filter(Boolean)
       .concat(unread);
-    const existed = new Set(treeFiles(store, tree));
+    const existed = new Set(inTree);
     const old = changed.filter((p) => existed.has(p));
     if (old.length) {
       mkdirSync(before, { recursive: true });
